@@ -1,0 +1,75 @@
+"""`EnvConfig`: every knob of a `WorkbenchEnv`, filled by `gym.make(**kwargs)` and the CLI alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from workbench_gym.scenes.sampler import MAX_TOOLS
+from workbench_gym.sim.world import SimConfig
+
+OBS_MODES = ("state", "rgb", "rgbd", "rgbd_seg")
+CONTROL_MODES = ("ee_delta", "joint")
+RENDER_MODES = ("rgb_array", "human")
+CAMERAS = ("front", "overhead", "wrist")
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Observation, control, camera and physics settings of one environment.
+
+    `image_size` is (width, height) of observation cameras; `render_size` that of
+    `render()` frames. One env step lasts 1 / `control_freq` seconds of simulated time.
+    """
+
+    obs_mode: str = "state"
+    control_mode: str = "ee_delta"
+    render_mode: str | None = None
+    cameras: tuple[str, ...] = ("front", "wrist")
+    image_size: tuple[int, int] = (128, 128)
+    render_size: tuple[int, int] = (320, 240)
+    n_tools: int = 12
+    density: float = 0.35
+    control_freq: float = 25.0
+    sim: SimConfig = field(default_factory=SimConfig)
+
+    def __post_init__(self):
+        def bad(name, value, expected):
+            raise ValueError(f"{name}={value!r} is not supported; expected {expected}")
+
+        if self.obs_mode not in OBS_MODES:
+            bad("obs_mode", self.obs_mode, f"one of {OBS_MODES}")
+        if self.control_mode not in CONTROL_MODES:
+            bad("control_mode", self.control_mode, f"one of {CONTROL_MODES}")
+        if self.render_mode is not None and self.render_mode not in RENDER_MODES:
+            bad("render_mode", self.render_mode, f"None or one of {RENDER_MODES}")
+        object.__setattr__(self, "cameras", tuple(self.cameras))
+        if not self.cameras or any(c not in CAMERAS for c in self.cameras) or len(set(self.cameras)) != len(self.cameras):
+            bad("cameras", self.cameras, f"distinct names from {CAMERAS}")
+        for name in ("image_size", "render_size"):
+            size = tuple(getattr(self, name))
+            object.__setattr__(self, name, size)
+            if len(size) != 2 or not all(isinstance(v, int) and v > 0 for v in size):
+                bad(name, size, "(width, height) positive integers")
+        if not isinstance(self.n_tools, int) or not 1 <= self.n_tools <= MAX_TOOLS:
+            bad("n_tools", self.n_tools, f"an integer in [1, {MAX_TOOLS}]")
+        if not 0 < self.density <= 1:
+            bad("density", self.density, "a number in (0, 1]")
+        substeps = 1.0 / (self.control_freq * self.sim.timestep) if self.control_freq > 0 else 0
+        if substeps < 1 or abs(substeps - round(substeps)) > 1e-6:
+            bad("control_freq", self.control_freq, f"a positive divisor of the physics rate {1 / self.sim.timestep:g} Hz")
+        if self.render_mode == "human" and not self.sim.gui:
+            object.__setattr__(self, "sim", SimConfig(self.sim.timestep, self.sim.solver_iterations, gui=True))
+
+    @property
+    def substeps(self) -> int:
+        """Physics steps per env step."""
+        return round(1.0 / (self.control_freq * self.sim.timestep))
+
+    @classmethod
+    def from_kwargs(cls, **kwargs) -> EnvConfig:
+        """Build from keyword arguments, naming any that are unknown."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise TypeError(f"unknown environment option(s) {unknown}; expected some of {sorted(known)}")
+        return cls(**kwargs)

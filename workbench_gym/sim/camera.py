@@ -1,0 +1,86 @@
+"""Pinhole cameras rendered with PyBullet: RGB, metric depth, instance ids, intrinsics, extrinsics.
+
+Conventions (OpenCV): `intrinsics` K maps camera coordinates to pixels with pixel centres at
+integer coordinates; `extrinsics` is the 4x4 world-to-camera transform with x right, y down and
+z along the optical axis; depth is that z in metres.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pybullet
+
+from workbench_gym.scenes.parts import quat_to_matrix
+from workbench_gym.scenes.spec import CameraSpec, LightSpec
+
+
+@dataclass
+class CameraFrame:
+    """One rendered view. Arrays are (H, W[, 3]); absent buffers are None."""
+
+    rgb: np.ndarray | None
+    depth: np.ndarray | None
+    segmentation: np.ndarray | None
+    intrinsics: np.ndarray
+    extrinsics: np.ndarray
+
+
+def look_at(eye, target, up) -> np.ndarray:
+    """World-to-camera transform (OpenCV axes) of a camera at `eye` looking at `target`."""
+    eye, target, up = (np.asarray(v, dtype=float) for v in (eye, target, up))
+    forward = target - eye
+    forward /= np.linalg.norm(forward)
+    right = np.cross(forward, up)
+    right /= np.linalg.norm(right)
+    down = np.cross(forward, right)
+    rot = np.stack([right, down, forward])
+    out = np.eye(4)
+    out[:3, :3], out[:3, 3] = rot, -rot @ eye
+    return out
+
+
+class Camera:
+    """Renders one `CameraSpec`. World cameras have fixed matrices; wrist cameras follow a link."""
+
+    def __init__(self, spec: CameraSpec, light: LightSpec):
+        self.spec = spec
+        self.light = light
+        aspect = spec.width / spec.height
+        self.projection = pybullet.computeProjectionMatrixFOV(spec.fov, aspect, spec.near, spec.far)
+        fy = spec.height / 2 / math.tan(math.radians(spec.fov) / 2)
+        self.intrinsics = np.array([[fy, 0, spec.width / 2 - 0.5], [0, fy, spec.height / 2 - 0.5], [0, 0, 1]], dtype=np.float32)
+        self._fixed = None if spec.mount == "wrist" else self._matrices(spec.eye, spec.target, spec.up)
+
+    @staticmethod
+    def _matrices(eye, target, up):
+        return pybullet.computeViewMatrix(list(eye), list(target), list(up)), look_at(eye, target, up).astype(np.float32)
+
+    def view(self, mount_pose=None):
+        """(OpenGL view matrix, OpenCV extrinsics) at the current mount pose."""
+        if self._fixed is not None:
+            return self._fixed
+        position, quaternion = mount_pose
+        rot = quat_to_matrix(quaternion)
+        eye, target = (rot @ np.asarray(p) + position for p in (self.spec.eye, self.spec.target))
+        return self._matrices(eye, target, rot @ np.asarray(self.spec.up))
+
+    def render(self, client, id_lut: np.ndarray, mount_pose=None, rgb=True, depth=True, segmentation=True) -> CameraFrame:
+        """Render the requested buffers; segmentation maps PyBullet body ids through `id_lut`."""
+        view, extrinsics = self.view(mount_pose)
+        s, light = self.spec, self.light
+        flags = 0 if segmentation else pybullet.ER_NO_SEGMENTATION_MASK
+        _, _, colour, zbuf, seg = client.getCameraImage(
+            s.width, s.height, view, self.projection, renderer=pybullet.ER_TINY_RENDERER, flags=flags,
+            lightDirection=list(light.direction), lightColor=list(light.colour), lightAmbientCoeff=light.ambient,
+            lightDiffuseCoeff=light.diffuse, lightSpecularCoeff=light.specular, shadow=int(light.shadow),
+        )
+        out_rgb = np.asarray(colour, dtype=np.uint8).reshape(s.height, s.width, 4)[..., :3].copy() if rgb else None
+        out_depth = None
+        if depth:
+            z = np.asarray(zbuf, dtype=np.float32).reshape(s.height, s.width)
+            out_depth = (s.far * s.near / (s.far - (s.far - s.near) * z)).astype(np.float32)
+        out_seg = id_lut[np.asarray(seg, dtype=np.int64).reshape(s.height, s.width) + 1] if segmentation else None
+        return CameraFrame(out_rgb, out_depth, out_seg, self.intrinsics.copy(), extrinsics.copy())

@@ -1,0 +1,187 @@
+"""A simulated workbench: one PyBullet client holding the bench, containers, tools, the Panda and cameras.
+
+`World.build(spec)` resets the whole simulation and rebuilds it from the spec, so the same spec
+gives bit-identical states whatever the client did before. Knows nothing of tasks or language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pybullet
+from pybullet_utils.bullet_client import BulletClient
+
+from workbench_gym.scenes.catalog import COLOURS
+from workbench_gym.scenes.parts import quat_from_euler, quat_rotate
+from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
+from workbench_gym.sim.bodies import BodyFrame, build_body
+from workbench_gym.sim.camera import Camera, CameraFrame
+from workbench_gym.sim.robot import HAND_LINK, Panda
+
+#: Fixed instance ids in segmentation images; spec objects follow from FIRST_OBJECT_ID in spec order.
+BACKGROUND_ID, BENCH_ID, ROBOT_ID = 0, 1, 2
+FIRST_OBJECT_ID = 3
+ROBOT_BASE = (0.0, 0.0)  # x, y of the arm's base; it stands at bench height
+SETTLE_SECONDS = 0.3
+_FALL_MARGIN = 0.02  # metres below the bench top that counts as fallen
+
+
+class SceneSettleError(RuntimeError):
+    """Objects left the bench while the scene settled."""
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Physics settings: `timestep` seconds per PyBullet step, solver iterations per step."""
+
+    timestep: float = 1.0 / 200.0
+    solver_iterations: int = 50
+    gui: bool = False
+
+
+class World:
+    """Owns one PyBullet client (DIRECT, or GUI for human rendering) for its whole life."""
+
+    def __init__(self, config: SimConfig = SimConfig()):
+        self.config = config
+        self.client = BulletClient(pybullet.GUI if config.gui else pybullet.DIRECT)
+        self.client_id: int = self.client._client
+        self.spec: SceneSpec | None = None
+        self.robot: Panda | None = None
+        self.bodies: dict[str, int] = {}
+        self.frames: dict[str, BodyFrame] = {}
+        self.instance_ids: dict[str, int] = {}
+        self.cameras: dict[str, Camera] = {}
+        self.id_lut = np.zeros(1, dtype=np.int32)
+        self.sim_time = 0.0
+
+    # --- building -------------------------------------------------------------------------------
+    def build(self, spec: SceneSpec, settle: bool = True) -> None:
+        """Rebuild the world from `spec` and let objects come to rest."""
+        c = self.client
+        c.resetSimulation()
+        c.setGravity(0, 0, -9.81)
+        c.setPhysicsEngineParameter(fixedTimeStep=self.config.timestep, numSolverIterations=self.config.solver_iterations, deterministicOverlappingPairs=1)
+        if self.config.gui:
+            c.configureDebugVisualizer(pybullet.COV_ENABLE_RENDERING, 0)
+        self.spec = spec
+        self.sim_time = 0.0
+        bench = spec.bench
+        # The floor only catches what falls. TinyRenderer draws collision shapes of bodies without
+        # visuals and a floor costs a quarter of the frame rate, so it is made fully transparent.
+        floor = self._static_box((3.0, 3.0, 0.1), (0.5, 0, -0.05), (0, 0, 0, 0))
+        self.bench_body = self._static_box(
+            bench.size, (*bench.center, bench.height - bench.size[2] / 2), (*COLOURS[bench.colour], 1)
+        )
+        pedestal = self._static_box((0.2, 0.2, bench.height), (*ROBOT_BASE, bench.height / 2), (0.2, 0.2, 0.22, 1))
+        self.robot = Panda(c, (*ROBOT_BASE, bench.height))
+
+        self.bodies, self.frames, self.instance_ids = {}, {}, {}
+        for i, obj in enumerate(spec.objects):
+            body, frame = build_body(c, obj, static=obj in spec.containers)
+            self.bodies[obj.name], self.frames[obj.name] = body, frame
+            self.instance_ids[obj.name] = FIRST_OBJECT_ID + i
+        lut = np.full(c.getNumBodies() + 1, BACKGROUND_ID, dtype=np.int32)  # index = body id + 1
+        lut[self.bench_body + 1] = BENCH_ID
+        lut[pedestal + 1] = ROBOT_ID
+        lut[self.robot.body + 1] = ROBOT_ID
+        lut[floor + 1] = BACKGROUND_ID
+        for name, body in self.bodies.items():
+            lut[body + 1] = self.instance_ids[name]
+        self.id_lut = lut
+        self._tool_coms = np.array([self.frames[t.name].com for t in spec.tools]).reshape(-1, 3)
+        light = spec.lights[0]
+        self.cameras = {cam.name: Camera(cam, light) for cam in spec.cameras}
+        if self.config.gui:
+            c.configureDebugVisualizer(pybullet.COV_ENABLE_RENDERING, 1)
+        if settle:
+            self.settle()
+
+    def _static_box(self, size, position, rgba) -> int:
+        half = [s / 2 for s in size]
+        c = self.client
+        return c.createMultiBody(
+            0.0, c.createCollisionShape(pybullet.GEOM_BOX, halfExtents=half),
+            c.createVisualShape(pybullet.GEOM_BOX, halfExtents=half, rgbaColor=rgba), list(position),
+        )
+
+    def settle(self, seconds: float = SETTLE_SECONDS) -> None:
+        """Step with the arm holding still while objects come to rest, then put them to sleep.
+
+        Bullet only sleeps a body after 2 s at rest; sleeping them now makes a resting 20-tool bench
+        cost ~0.1 ms per physics step instead of ~1.6 ms. Any contact wakes a body again.
+        Raises `SceneSettleError` if an object left the bench.
+        """
+        self.step(int(round(seconds / self.config.timestep)))
+        lost = self.fallen_objects()
+        if lost:
+            raise SceneSettleError(f"objects fell off the bench while settling: {lost}")
+        for body in self.bodies.values():
+            self.client.changeDynamics(body, -1, activationState=pybullet.ACTIVATION_STATE_SLEEP)
+
+    # --- state --------------------------------------------------------------------------------
+    def step(self, n: int = 1) -> None:
+        for _ in range(n):
+            self.client.stepSimulation()
+        self.sim_time += n * self.config.timestep
+
+    def object_pose(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Position (spec body frame origin) and quaternion of an object. Privileged state."""
+        pos, orn = self.client.getBasePositionAndOrientation(self.bodies[name])
+        return self.frames[name].from_bullet(pos, orn)
+
+    def tool_poses(self) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (n, 3) and quaternions (n, 4) of all tools in spec order. Privileged."""
+        raw = [self.client.getBasePositionAndOrientation(self.bodies[t.name]) for t in self.spec.tools]
+        positions = np.array([r[0] for r in raw])
+        quaternions = np.array([r[1] for r in raw])
+        return positions - quat_rotate(quaternions, self._tool_coms), quaternions
+
+    def object_center(self, name: str) -> np.ndarray:
+        """World centre of an object's bounding box (from PyBullet's AABB)."""
+        lo, hi = self.client.getAABB(self.bodies[name])
+        return (np.asarray(lo) + np.asarray(hi)) / 2
+
+    def fallen_objects(self) -> list[str]:
+        """Names of tools and containers that are off the bench or below its top."""
+        bench = self.spec.bench
+        out = []
+        for name, body in self.bodies.items():
+            lo, hi = (np.asarray(v) for v in self.client.getAABB(body))
+            centre = (lo + hi) / 2
+            off = np.any(centre[:2] < bench.lo) or np.any(centre[:2] > bench.hi)
+            if off or lo[2] < bench.height - _FALL_MARGIN:
+                out.append(name)
+        return out
+
+    def set_object_pose(self, obj: ObjectSpec, position, rpy=(0.0, 0.0, 0.0)) -> None:
+        """Teleport an object (for tests and task resets); velocities are zeroed."""
+        quat = quat_from_euler(*rpy)
+        pos, orn = self.frames[obj.name].to_bullet(position, quat)
+        self.client.resetBasePositionAndOrientation(self.bodies[obj.name], pos, orn)
+        self.client.resetBaseVelocity(self.bodies[obj.name], [0, 0, 0], [0, 0, 0])
+        self.client.changeDynamics(self.bodies[obj.name], -1, activationState=pybullet.ACTIVATION_STATE_WAKE_UP)
+
+    # --- sensing ------------------------------------------------------------------------------
+    def render(self, camera: str, rgb=True, depth=True, segmentation=True) -> CameraFrame:
+        """Render one camera; wrist cameras follow the hand."""
+        if camera not in self.cameras:
+            raise KeyError(f"no camera {camera!r}; this scene has {sorted(self.cameras)}")
+        cam = self.cameras[camera]
+        mount = self.robot.link_pose(HAND_LINK) if cam.spec.mount == "wrist" else None
+        return cam.render(self.client, self.id_lut, mount, rgb=rgb, depth=depth, segmentation=segmentation)
+
+    # --- lifetime -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Disconnect the client; safe to call twice."""
+        if self.client is not None:
+            if pybullet.isConnected(self.client_id):
+                pybullet.disconnect(physicsClientId=self.client_id)
+            # BulletClient.__del__ would otherwise disconnect whichever env reuses this id later.
+            self.client._client = -1
+            self.client = None
+
+    @property
+    def connected(self) -> bool:
+        return self.client is not None and pybullet.isConnected(self.client_id)
