@@ -1,7 +1,6 @@
 """Pinhole cameras rendered with PyBullet: RGB, metric depth, instance ids, intrinsics, extrinsics.
 
-Conventions (OpenCV): `intrinsics` K maps camera coordinates to pixels with pixel centres at
-integer coordinates; `extrinsics` is the 4x4 world-to-camera transform with x right, y down and
+Conventions (OpenCV): `intrinsics` K maps camera coordinates to pixel indices (column, row); `extrinsics` is the 4x4 world-to-camera transform with x right, y down and
 z along the optical axis; depth is that z in metres.
 """
 
@@ -51,7 +50,9 @@ class Camera:
         aspect = spec.width / spec.height
         self.projection = pybullet.computeProjectionMatrixFOV(spec.fov, aspect, spec.near, spec.far)
         fy = spec.height / 2 / math.tan(math.radians(spec.fov) / 2)
-        self.intrinsics = np.array([[fy, 0, spec.width / 2 - 0.5], [0, fy, spec.height / 2 - 0.5], [0, 0, 1]], dtype=np.float32)
+        # TinyRenderer samples column i at NDC x = 2i/W - 1 and row r at NDC y = 1 - 2(r+1)/H, so the
+        # principal point is (W/2, H/2 - 1) in pixel indices (checked to 3 um by back-projection).
+        self.intrinsics = np.array([[fy, 0, spec.width / 2], [0, fy, spec.height / 2 - 1], [0, 0, 1]], dtype=np.float32)
         self._fixed = None if spec.mount == "wrist" else self._matrices(spec.eye, spec.target, spec.up)
 
     @staticmethod

@@ -6,6 +6,7 @@ gives bit-identical states whatever the client did before. Knows nothing of task
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,9 @@ class World:
 
     def __init__(self, config: SimConfig = SimConfig()):
         self.config = config
+        if config.gui and not os.environ.get("DISPLAY"):
+            # PyBullet's GUI exits the whole process when it finds no X server: fail politely first.
+            raise RuntimeError("render_mode='human' opens a PyBullet window and needs a display (DISPLAY is not set); use render_mode='rgb_array' when headless")
         self.client = BulletClient(pybullet.GUI if config.gui else pybullet.DIRECT)
         self.client_id: int = self.client._client
         self.spec: SceneSpec | None = None
