@@ -1,0 +1,33 @@
+# Two commands set everything up: `make demo` (a planned episode -> video + summary) and `make test`.
+# Each creates .venv with Python 3.11 when needed and installs the project into it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+OUT := out
+
+.PHONY: demo test bench docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[$*]"
+	touch $@
+
+demo: $(VENV)/.installed-video
+	$(BIN)/workbench-gym rollout --task PickTool-v0 --planner random --episodes 1 --seed 0 \
+		--video $(OUT)/demo.mp4 --summary $(OUT)/demo_summary.json
+	@echo "wrote $(OUT)/demo.mp4 and $(OUT)/demo_summary.json"
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n auto -q
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python benchmarks/env_speed.py --out benchmarks/results/env_speed.json
+
+docs: $(VENV)/.installed-video
+	$(BIN)/python scripts/make_docs_images.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache
