@@ -145,12 +145,6 @@ class SceneSpec:
         """Containers then tools: the order in which bodies are built and instance ids given."""
         return [*self.containers, *self.tools]
 
-    def camera(self, name: str) -> CameraSpec:
-        for cam in self.cameras:
-            if cam.name == name:
-                return cam
-        raise KeyError(f"no camera {name!r}; the spec has {[c.name for c in self.cameras]}")
-
     # --- JSON ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {"version": SPEC_VERSION, **asdict(self)}

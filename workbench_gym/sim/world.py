@@ -148,11 +148,6 @@ class World:
         quaternions = np.array([r[1] for r in raw])
         return positions - quat_rotate(quaternions, self._tool_coms), quaternions
 
-    def object_center(self, name: str) -> np.ndarray:
-        """World centre of an object's bounding box (from PyBullet's AABB)."""
-        lo, hi = self.client.getAABB(self.bodies[name])
-        return (np.asarray(lo) + np.asarray(hi)) / 2
-
     def fallen_objects(self) -> list[str]:
         """Names of tools and containers that are off the bench or below its top."""
         bench = self.spec.bench
