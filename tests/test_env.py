@@ -261,3 +261,14 @@ def test_close_releases_clients_over_many_cycles():
     assert max(ids) < 8, "client ids keep growing: clients leak"
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     assert grown_mb < 200, f"resident memory grew {grown_mb:.0f} MB"
+
+
+def test_sim_time_counts_control_steps():
+    env = gym.make(ENV_ID, **SMALL)
+    try:
+        env.reset(seed=0)
+        for _ in range(5):
+            info = env.step(np.zeros(5))[-1]
+        assert info["sim_time"] == pytest.approx(5 / 25.0, abs=1e-12)
+    finally:
+        env.close()

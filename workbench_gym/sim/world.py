@@ -62,7 +62,7 @@ class World:
         self.instance_ids: dict[str, int] = {}
         self.cameras: dict[str, Camera] = {}
         self.id_lut = np.zeros(1, dtype=np.int32)
-        self.sim_time = 0.0
+        self.physics_steps = 0  # since the scene finished settling
 
     # --- building -------------------------------------------------------------------------------
     def build(self, spec: SceneSpec, settle: bool = True) -> None:
@@ -74,7 +74,7 @@ class World:
         if self.config.gui:
             c.configureDebugVisualizer(pybullet.COV_ENABLE_RENDERING, 0)
         self.spec = spec
-        self.sim_time = 0.0
+        self.physics_steps = 0
         bench = spec.bench
         # The floor only catches what falls. TinyRenderer draws collision shapes of bodies without
         # visuals and a floor costs a quarter of the frame rate, so it is made fully transparent.
@@ -129,12 +129,18 @@ class World:
             raise SceneSettleError(f"objects fell off the bench while settling: {lost}")
         for body in self.bodies.values():
             self.client.changeDynamics(body, -1, activationState=pybullet.ACTIVATION_STATE_SLEEP)
+        self.physics_steps = 0
 
     # --- state --------------------------------------------------------------------------------
     def step(self, n: int = 1) -> None:
         for _ in range(n):
             self.client.stepSimulation()
-        self.sim_time += n * self.config.timestep
+        self.physics_steps += n
+
+    @property
+    def sim_time(self) -> float:
+        """Simulated seconds since the scene settled."""
+        return self.physics_steps * self.config.timestep
 
     def object_pose(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Position (spec body frame origin) and quaternion of an object. Privileged state."""
