@@ -66,3 +66,19 @@ def test_bigger_size_means_heavier_tool():
 def test_unknown_size_is_rejected():
     with pytest.raises(KeyError, match="unknown size 'huge'"):
         build_geometry("nut", "huge")
+
+
+#: Retail weights of the sizes we model, in kg (smallest to largest variant), with slack.
+REAL_MASS = {
+    "adjustable_wrench": (0.08, 0.5), "combination_wrench": (0.04, 0.3), "phillips_screwdriver": (0.03, 0.2),
+    "flathead_screwdriver": (0.03, 0.2), "needle_nose_pliers": (0.07, 0.3), "slip_joint_pliers": (0.1, 0.45),
+    "claw_hammer": (0.4, 1.0), "tape_measure": (0.08, 0.4), "allen_key": (0.005, 0.09), "screw": (0.001, 0.02),
+    "nut": (0.001, 0.02),
+}
+
+
+@pytest.mark.parametrize("category", sorted(REAL_MASS))
+def test_masses_are_those_of_real_tools(category):
+    lo, hi = REAL_MASS[category]
+    for size in TOOLS[category].sizes:
+        assert lo <= build_geometry(category, size).mass <= hi, (category, size)

@@ -73,8 +73,8 @@ def _wrench_jaw(length: float, x0: float, head_r: float, t: float) -> list[Part]
 
 
 def _adjustable_wrench(length: float) -> tuple[list[Part], GraspRegion]:
-    t = 0.012 * length / 0.2 + 0.004
-    head_r = 0.13 * length
+    t = 0.008 + 0.02 * length
+    head_r = 0.11 * length
     handle_len = 0.66 * length
     head_x = length / 2 - 0.9 * head_r - head_r * 0.8
     parts = [
@@ -136,12 +136,12 @@ def _pliers(length: float, needle: bool) -> tuple[list[Part], GraspRegion]:
         cx = pivot_x - handle_len / 2 * math.cos(spread)
         cy = sign * handle_len / 2 * math.sin(spread)
         parts.append(box("grip", (handle_len, hw, t * 0.9), (cx, cy, t * 0.45), "rubber", yaw=-sign * spread))
-    parts.append(rod("pivot", 0.11 * length, t, (pivot_x, 0, t / 2), "steel", axis="z"))
+    parts.append(rod("pivot", 0.08 * length, t, (pivot_x, 0, t / 2), "steel", axis="z"))
     jaw_len = length / 2 - pivot_x
     if needle:
         outline = [(0, -0.07 * length), (0, 0.07 * length), (jaw_len, 0.012 * length), (jaw_len, -0.012 * length)]
     else:
-        outline = [(0, -0.11 * length), (0, 0.11 * length), (jaw_len * 0.8, 0.08 * length), (jaw_len, 0.02 * length), (jaw_len, -0.02 * length), (jaw_len * 0.8, -0.08 * length)]
+        outline = [(0, -0.08 * length), (0, 0.08 * length), (jaw_len * 0.8, 0.06 * length), (jaw_len, 0.02 * length), (jaw_len, -0.02 * length), (jaw_len * 0.8, -0.06 * length)]
     parts.append(prism("jaw", outline, t, (pivot_x, 0, t / 2), "steel"))
     grasp = GraspRegion((pivot_x - 0.05 * length, 0, t / 2), math.pi / 2, 0.2 * length, 0.02)
     return parts, grasp
@@ -153,8 +153,8 @@ def _claw_hammer(length: float) -> tuple[list[Part], GraspRegion]:
     head_x = length / 2 - 0.016
     parts = [
         box("grip", (length - 0.03, 0.03, t * 0.9), (-0.015, 0, t * 0.45), "wood"),
-        box("head", (0.032, head_len * 0.55, t), (head_x, 0.05 * head_len, t / 2), "steel"),
-        rod("face", 0.013, head_len * 0.3, (head_x, head_len * 0.42, t / 2), "steel", axis="y"),
+        box("head", (0.028, head_len * 0.55, t), (head_x, 0.05 * head_len, t / 2), "steel"),
+        rod("face", 0.011, head_len * 0.3, (head_x, head_len * 0.42, t / 2), "steel", axis="y"),
         prism("claw", [(-0.016, 0), (0.016, 0), (0.006, -head_len * 0.45), (-0.004, -head_len * 0.48)], t * 0.9, (head_x, -0.2 * head_len, t / 2), "steel"),
     ]
     grasp = GraspRegion((-length * 0.15, 0, t * 0.45), math.pi / 2, 0.03, length * 0.2)
@@ -199,7 +199,7 @@ def _screw(length: float) -> tuple[list[Part], GraspRegion]:
 
 
 def _nut(across_flats: float) -> tuple[list[Part], GraspRegion]:
-    t = 0.8 * across_flats
+    t = 0.5 * across_flats  # ISO 4032 nuts are about half as tall as they are wide
     r = across_flats / math.sqrt(3)
     parts = [prism("body", polygon(6, r), t, (0, 0, t / 2), "steel")]
     grasp = GraspRegion((0, 0, t / 2), math.pi / 2, across_flats, 0.002)
