@@ -71,7 +71,7 @@ TOOLS: dict[str, Category] = {
         _category("needle_nose_pliers", "needle-nose pliers", "pliers", (0.13, 0.16, 0.20), ("red", "blue", "yellow", "orange"), ("long-nose pliers", "snipe-nose pliers")),
         _category("slip_joint_pliers", "slip-joint pliers", "pliers", (0.15, 0.18, 0.22), ("red", "blue", "yellow", "orange"), ("combination pliers", "groove-joint pliers")),
         _category("claw_hammer", "claw hammer", "hammer", (0.28, 0.31, 0.34), ("wood", "black", "yellow", "red"), ("hammer", "nail hammer")),
-        _category("tape_measure", "tape measure", "tape_measure", (0.055, 0.065, 0.075), ("yellow", "black", "orange", "red"), ("measuring tape", "tape rule")),
+        _category("tape_measure", "tape measure", "tape_measure", (0.055, 0.062, 0.068), ("yellow", "black", "orange", "red"), ("measuring tape", "tape rule")),
         _category("allen_key", "Allen key", "allen_key", (0.06, 0.09, 0.12), ("black", "silver"), ("hex key", "allen wrench", "hex wrench")),
         _category("screw", "screw", "screw", (0.016, 0.025, 0.040), ("silver", "brass", "black"), ("wood screw", "bolt")),
         _category("nut", "nut", "nut", (0.010, 0.013, 0.017), ("silver", "brass"), ("hex nut",)),

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from workbench_gym.envs.grasping import fingers_touching, grasp_point
 from workbench_gym.envs.task import Task, register_task
-from workbench_gym.scenes.parts import quat_to_matrix
 from workbench_gym.scenes.sampler import sample_clutter
 from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
-from workbench_gym.sim.robot import FINGER_JOINTS
 from workbench_gym.sim.world import ROBOT_BASE, World
 
 LIFT_HEIGHT = 0.10  # metres above the bench top, bottom of the tool
 REACH = 0.72  # metres from the arm's base within which targets are chosen
-
-
-def grasp_point(world: World, tool: ObjectSpec) -> np.ndarray:
-    """World position of a tool's grasp-region centre. Privileged."""
-    position, quaternion = world.object_pose(tool.name)
-    return position + quat_to_matrix(quaternion) @ np.asarray(tool.geometry.grasp.center)
-
-
-def fingers_touching(world: World, tool: ObjectSpec) -> bool:
-    """Whether both finger pads touch the tool."""
-    body, robot = world.bodies[tool.name], world.robot.body
-    return all(world.client.getContactPoints(robot, body, linkIndexA=link) for link in FINGER_JOINTS)
 
 
 @register_task

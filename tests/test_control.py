@@ -1,0 +1,114 @@
+import dataclasses
+
+import numpy as np
+import pybullet
+import pytest
+
+from workbench_gym.control.ik import InverseKinematics, top_down_quaternion
+from workbench_gym.control.primitives import MotionPrimitives, PrimitiveConfig, Reason
+from workbench_gym.envs.grasping import grasp_pose
+from workbench_gym.scenes import ObjectSpec, Pose, sample_clutter
+from workbench_gym.scenes.sampler import default_containers
+from workbench_gym.sim import World
+
+
+@pytest.fixture
+def one_tool_world():
+    def build(category="combination_wrench", seed=0):
+        spec = sample_clutter(seed, 1, category_mix=[category])
+        world = World()
+        world.build(spec)
+        built.append(world)
+        return world, spec.tools[0]
+
+    built = []
+    yield build
+    for world in built:
+        world.close()
+
+
+def test_ik_reaches_random_poses_within_tolerance(one_tool_world):
+    world, _ = one_tool_world()
+    ik = InverseKinematics(world.robot)
+    before = world.robot.joint_state()
+    rng = np.random.default_rng(0)
+    top = world.spec.bench.height
+    for _ in range(50):
+        target = np.array([rng.uniform(0.3, 0.7), rng.uniform(-0.35, 0.35), top + rng.uniform(0.01, 0.35)])
+        solution = ik.solve_to_tolerance(target, top_down_quaternion(rng.uniform(-np.pi / 2, np.pi / 2)))
+        assert solution.converged and solution.position_error <= 0.002 and solution.angle_error <= np.radians(2)
+        assert np.all(solution.joints >= world.robot.lower[:7]) and np.all(solution.joints <= world.robot.upper[:7])
+    after = world.robot.joint_state()
+    np.testing.assert_allclose(before[0], after[0], atol=1e-12)  # the arm was left as it was
+
+
+def test_ik_reports_unreachable_poses(one_tool_world):
+    world, _ = one_tool_world()
+    solution = InverseKinematics(world.robot).solve_to_tolerance((1.6, 0.0, 1.0), top_down_quaternion(0.0))
+    assert not solution.converged and solution.position_error > 0.3
+
+
+def test_pick_lifts_the_tool_and_place_puts_it_in_a_bin(one_tool_world):
+    world, tool = one_tool_world()
+    primitives = MotionPrimitives(world)
+    steps_before = world.physics_steps
+    picked = primitives.pick(*grasp_pose(world, tool))
+    assert picked.success and picked.reason is Reason.OK and picked.held == tool.name
+    assert picked.sim_steps == world.physics_steps - steps_before  # counted in simulated steps
+    assert world.object_pose(tool.name)[0][2] > world.spec.bench.height + 0.08
+    bin_ = next(c for c in world.spec.containers if c.name == "bin_middle")
+    x, y, z = bin_.pose.position
+    placed = primitives.place((x, y, z + 0.06), 0.0)
+    assert placed.success and placed.held is None
+    world.step(100)
+    position = world.object_pose(tool.name)[0]
+    assert abs(position[0] - x) < 0.08 and abs(position[1] - y) < 0.11 and position[2] < z + 0.05
+
+
+def test_unreachable(one_tool_world):
+    world, _ = one_tool_world()
+    result = MotionPrimitives(world).pick((1.6, 0.0, world.spec.bench.height + 0.01), 0.0)
+    assert result.reason is Reason.UNREACHABLE and result.sim_steps == 0, "nothing moved"
+
+
+def test_missed_on_an_empty_spot(one_tool_world):
+    world, tool = one_tool_world()
+    x, y, _ = tool.pose.position
+    empty = (0.45, -y if abs(y) > 0.15 else y + 0.3, world.spec.bench.height + 0.01)
+    result = MotionPrimitives(world).pick(empty, 0.0)
+    assert result.reason is Reason.MISSED and result.held is None
+
+
+def test_slipped_when_friction_cannot_hold(one_tool_world):
+    world, tool = one_tool_world("claw_hammer")
+    world.client.changeDynamics(world.bodies[tool.name], -1, lateralFriction=0.0)
+    result = MotionPrimitives(world, PrimitiveConfig(assisted_grasp=False)).pick(*grasp_pose(world, tool))
+    assert result.reason is Reason.SLIPPED and result.held is None
+
+
+def test_collided_with_an_obstacle_in_the_way(one_tool_world):
+    world, tool = one_tool_world()
+    primitives = MotionPrimitives(world)
+    assert primitives.pick(*grasp_pose(world, tool)).success
+    hand = world.robot.ee_pose()[0]
+    c = world.client
+    wall = c.createCollisionShape(pybullet.GEOM_BOX, halfExtents=[0.3, 0.01, 0.4])
+    c.createMultiBody(0, wall, -1, [hand[0], hand[1] + 0.15, world.spec.bench.height + 0.4])
+    result = primitives.place((hand[0], hand[1] + 0.35, world.spec.bench.height + 0.05), 0.0)
+    assert result.reason is Reason.COLLIDED
+
+
+def test_timed_out_when_motion_is_too_slow(one_tool_world):
+    world, tool = one_tool_world()
+    config = dataclasses.replace(PrimitiveConfig(), move_timeout=0.02, speed=50.0)
+    result = MotionPrimitives(world, config).pick(*grasp_pose(world, tool))
+    assert result.reason is Reason.TIMED_OUT
+
+
+def test_tool_inside_a_container_is_a_valid_spec_and_settles(one_tool_world):
+    world, _ = one_tool_world()
+    bins = default_containers(world.spec.bench)
+    x, y, z = bins[0].pose.position
+    spec = dataclasses.replace(world.spec, tools=[ObjectSpec("nut_in_bin", "nut", "large", "brass", Pose((x, y, z + 0.006)))])
+    world.build(spec)
+    assert world.fallen_objects() == []

@@ -1,0 +1,224 @@
+"""Motion primitives: pick and place with a top-down gripper, executed by IK and joint position control.
+
+Each primitive returns a `PrimitiveResult` with success and a reason (unreachable, missed, slipped,
+collided, timed out). Time is counted in physics steps of the simulation, never wall-clock.
+The optional assisted grasp welds the object to the hand with a fixed constraint once both finger
+pads touch it, as RLBench and Ravens do, because friction alone drops thin tools.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+import pybullet
+
+from workbench_gym.control.ik import InverseKinematics, top_down_quaternion
+from workbench_gym.sim.robot import FINGER_JOINTS, HAND_LINK, MAX_FINGER_WIDTH
+from workbench_gym.sim.world import World
+
+FINGERTIP_DROP = 0.0085  # metres the fingertips reach below the grasp point (measured)
+_ARM_LINKS = tuple(range(HAND_LINK))  # links that must not touch the scene (hand and fingers may)
+
+
+class Reason(str, Enum):
+    """Why a primitive ended."""
+
+    OK = "ok"
+    UNREACHABLE = "unreachable"
+    MISSED = "missed"
+    SLIPPED = "slipped"
+    COLLIDED = "collided"
+    TIMED_OUT = "timed_out"
+
+
+@dataclass(frozen=True)
+class PrimitiveResult:
+    """Outcome of one primitive: `held` names the object in the gripper afterwards, if any."""
+
+    success: bool
+    reason: Reason
+    sim_steps: int
+    held: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PrimitiveConfig:
+    """Heights are above the bench top; speeds in metres per second of simulated time."""
+
+    safe_height: float = 0.20
+    approach_height: float = 0.10
+    lift_height: float = 0.15
+    speed: float = 0.5
+    waypoint: float = 0.01  # metres between Cartesian waypoints
+    settle_tolerance: float = 0.01  # radians of joint error that counts as arrived
+    move_timeout: float = 4.0  # simulated seconds for one motion
+    gripper_time: float = 0.5
+    assisted_grasp: bool = True
+
+
+class MotionPrimitives:
+    """Pick and place for one world; remembers what it holds between calls."""
+
+    def __init__(self, world: World, config: PrimitiveConfig = PrimitiveConfig()):
+        self.world = world
+        self.config = config
+        self.robot = world.robot
+        self.ik = InverseKinematics(world.robot)
+        self.held: str | None = None
+        self._weld: int | None = None
+        self._steps = 0
+        self._width = MAX_FINGER_WIDTH
+
+    # --- low-level motion -----------------------------------------------------------------------
+    def _step(self, n: int) -> None:
+        self.world.step(n)
+        self._steps += n
+
+    def _seconds(self, seconds: float) -> int:
+        return max(1, int(round(seconds / self.world.config.timestep)))
+
+    def _collision(self, guarded: bool) -> bool:
+        """Whether the robot touches the scene where it must not.
+
+        Arm links must never touch anything; when `guarded` (travelling above the bench) neither
+        may the hand or fingers, except for the object they hold.
+        """
+        held = self.world.bodies.get(self.held) if self.held else None
+        for contact in self.world.client.getContactPoints(bodyA=self.robot.body):
+            other, link = contact[2], contact[3]
+            if other == self.robot.body or other == held:
+                continue
+            if link in _ARM_LINKS or guarded:
+                return True
+        return False
+
+    def _move(self, position, yaw: float, guarded: bool = False) -> Reason:
+        """Move the grasp point in a straight line to `position`, gripper down at `yaw`."""
+        cfg = self.config
+        quat = top_down_quaternion(yaw)
+        goal = self.ik.solve_to_tolerance(position, quat)
+        if not goal.converged:
+            return Reason.UNREACHABLE
+        start = self.robot.ee_pose()[0]
+        n = max(1, int(np.ceil(np.linalg.norm(np.asarray(position) - start) / cfg.waypoint)))
+        per_waypoint = self._seconds(cfg.waypoint / cfg.speed)
+        for k in range(1, n + 1):
+            q = goal.joints if k == n else self.ik.solve(start + (np.asarray(position) - start) * k / n, quat)
+            self.robot.command(q, self._width)
+            self._step(per_waypoint)
+            if self._collision(guarded):
+                return Reason.COLLIDED
+        for _ in range(self._seconds(cfg.move_timeout) // per_waypoint):
+            if np.max(np.abs(self.robot.joint_state()[0][:7] - goal.joints)) < cfg.settle_tolerance:
+                return Reason.OK
+            self._step(per_waypoint)
+        return Reason.TIMED_OUT
+
+    def _set_gripper(self, width: float) -> None:
+        self._width = width
+        self.robot.command(self.robot.joint_state()[0][:7], width)
+        self._step(self._seconds(self.config.gripper_time))
+
+    def _close_on_object(self) -> str | None:
+        """Close the fingers; with the assisted grasp, weld the object as soon as both pads touch it."""
+        self._width = 0.0
+        self.robot.command(self.robot.joint_state()[0][:7], 0.0)
+        chunk = 2
+        for _ in range(self._seconds(self.config.gripper_time) // chunk):
+            self._step(chunk)
+            name = self._touching_both_pads()
+            if name is not None and self.config.assisted_grasp:
+                self._weld_to_hand(name)
+                return name
+        return self._touching_both_pads()
+
+    def _touching_both_pads(self) -> str | None:
+        """The object both finger pads touch, if one does."""
+        client, robot = self.world.client, self.robot.body
+        touched = [{c[2] for c in client.getContactPoints(bodyA=robot, linkIndexA=link)} for link in FINGER_JOINTS]
+        for name, body in self.world.bodies.items():
+            if body in touched[0] and body in touched[1]:
+                return name
+        return None
+
+    def _reachable(self, targets, yaw: float) -> bool:
+        quat = top_down_quaternion(yaw)
+        return all(self.ik.solve_to_tolerance(t, quat).converged for t in targets)
+
+    def _result(self, reason: Reason, detail: str = "") -> PrimitiveResult:
+        steps, self._steps = self._steps, 0
+        return PrimitiveResult(reason is Reason.OK, reason, steps, self.held, detail)
+
+    # --- primitives ---------------------------------------------------------------------------
+    def pick(self, position, yaw: float) -> PrimitiveResult:
+        """Grasp whatever lies at `position` (the grasp point) with the fingers closing across `yaw` + 90 deg."""
+        cfg, top = self.config, self.world.spec.bench.height
+        if self.held is not None:
+            return self._result(Reason.MISSED, f"already holding {self.held}")
+        x, y, z = position
+        z = max(z, top + FINGERTIP_DROP + 0.0015)  # keep the fingertips off the bench
+        path = ((x, y, top + cfg.safe_height), (x, y, top + cfg.approach_height), (x, y, z))
+        if not self._reachable(path, yaw):
+            return self._result(Reason.UNREACHABLE, f"no IK solution near {np.round(position, 3).tolist()}")
+        self._set_gripper(MAX_FINGER_WIDTH)
+        for i, target in enumerate(path):
+            reason = self._move(target, yaw, guarded=i == 0)
+            if reason is not Reason.OK:
+                return self._result(reason, f"moving to {np.round(target, 3).tolist()}")
+        name = self._close_on_object()
+        if name is None:
+            self._set_gripper(MAX_FINGER_WIDTH)
+            self._move((x, y, top + cfg.approach_height), yaw)
+            return self._result(Reason.MISSED, "the finger pads closed on nothing")
+        self.held = name
+        before = self.world.object_pose(name)[0][2]
+        reason = self._move((x, y, top + cfg.lift_height), yaw)
+        lifted = self.world.object_pose(name)[0][2] - before
+        if reason is not Reason.OK:
+            return self._result(reason, "lifting")
+        if lifted < 0.5 * (cfg.lift_height - (z - top)) or (self._weld is None and self._touching_both_pads() != name):
+            self._release()
+            return self._result(Reason.SLIPPED, f"{name} rose {lifted:.3f} m of {cfg.lift_height - (z - top):.3f}")
+        return self._result(Reason.OK, f"holding {name}")
+
+    def place(self, position, yaw: float) -> PrimitiveResult:
+        """Carry the held object at a safe height, lower the grasp point to `position`, open, retreat."""
+        cfg, top = self.config, self.world.spec.bench.height
+        if self.held is None:
+            return self._result(Reason.MISSED, "nothing is held")
+        x, y, z = position
+        if not self._reachable(((x, y, top + cfg.safe_height), (x, y, z)), yaw):
+            return self._result(Reason.UNREACHABLE, f"no IK solution near {np.round(position, 3).tolist()}")
+        here = self.robot.ee_pose()[0]
+        for i, target in enumerate(((here[0], here[1], top + cfg.safe_height), (x, y, top + cfg.safe_height), (x, y, z))):
+            reason = self._move(target, yaw, guarded=i == 1)
+            if reason is not Reason.OK:
+                return self._result(reason, f"moving to {np.round(target, 3).tolist()}")
+            if self.held and self._weld is None and self._touching_both_pads() != self.held:
+                self._release()
+                return self._result(Reason.SLIPPED, "dropped while carrying")
+        name = self.held
+        self._release()
+        self._move((x, y, top + cfg.safe_height), yaw)
+        return self._result(Reason.OK, f"released {name}")
+
+    def _weld_to_hand(self, name: str) -> None:
+        client, body = self.world.client, self.world.bodies[name]
+        hand_pos, hand_orn = self.robot.link_pose(HAND_LINK)
+        obj_pos, obj_orn = client.getBasePositionAndOrientation(body)
+        inv_pos, inv_orn = client.invertTransform(hand_pos, hand_orn)
+        rel_pos, rel_orn = client.multiplyTransforms(inv_pos, inv_orn, obj_pos, obj_orn)
+        self._weld = client.createConstraint(
+            self.robot.body, HAND_LINK, body, -1, pybullet.JOINT_FIXED, [0, 0, 0], rel_pos, [0, 0, 0], rel_orn,
+        )
+        client.changeConstraint(self._weld, maxForce=200.0)
+
+    def _release(self) -> None:
+        if self._weld is not None:
+            self.world.client.removeConstraint(self._weld)
+            self._weld = None
+        self._set_gripper(MAX_FINGER_WIDTH)
+        self.held = None
