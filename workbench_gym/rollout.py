@@ -72,8 +72,11 @@ def rollout(
         raise ValueError(f"unknown planner {planner!r}; expected one of {sorted(PLANNERS)}")
     if episodes < 1:
         raise ValueError(f"episodes must be at least 1, got {episodes}")
+    make_planner, control_mode = PLANNERS[planner]
+    if control_mode:
+        env_options.setdefault("control_mode", control_mode)
     env = gym.make(env_id(task), render_mode="rgb_array" if video else None, **env_options)
-    agent = PLANNERS[planner](env.action_space, seed=seed)
+    agent = make_planner(env, seed)
     summary = RolloutSummary(task, planner, video=str(video) if video else None)
     writer = _video_writer(Path(video), env.metadata["render_fps"]) if video else None
     bar = _progress(episodes, progress)

@@ -15,6 +15,7 @@ import numpy as np
 import pybullet
 
 from workbench_gym.control.ik import InverseKinematics, top_down_quaternion
+from workbench_gym.scenes.parts import quat_to_matrix
 from workbench_gym.sim.robot import FINGER_JOINTS, HAND_LINK, MAX_FINGER_WIDTH
 from workbench_gym.sim.world import World
 
@@ -31,6 +32,7 @@ class Reason(str, Enum):
     SLIPPED = "slipped"
     COLLIDED = "collided"
     TIMED_OUT = "timed_out"
+    EMPTY_TEXT = "empty_text"  # an Answer or Ask without words (high-level actions)
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,9 @@ class PrimitiveResult:
 class PrimitiveConfig:
     """Heights are above the bench top; speeds in metres per second of simulated time."""
 
-    safe_height: float = 0.20
+    safe_height: float = 0.25
     approach_height: float = 0.10
-    lift_height: float = 0.15
+    lift_height: float = 0.22
     speed: float = 0.5
     waypoint: float = 0.01  # metres between Cartesian waypoints
     settle_tolerance: float = 0.01  # radians of joint error that counts as arrived
@@ -144,6 +146,12 @@ class MotionPrimitives:
                 return name
         return None
 
+    def _yaw(self) -> float:
+        """Current gripper yaw (the hand points down, so its x axis lies in the bench plane)."""
+        _, quat = self.robot.ee_pose()
+        x_axis = quat_to_matrix(quat)[:, 0]
+        return float(np.arctan2(x_axis[1], x_axis[0]))
+
     def _reachable(self, targets, yaw: float) -> bool:
         quat = top_down_quaternion(yaw)
         return all(self.ik.solve_to_tolerance(t, quat).converged for t in targets)
@@ -153,8 +161,12 @@ class MotionPrimitives:
         return PrimitiveResult(reason is Reason.OK, reason, steps, self.held, detail)
 
     # --- primitives ---------------------------------------------------------------------------
-    def pick(self, position, yaw: float) -> PrimitiveResult:
-        """Grasp whatever lies at `position` (the grasp point) with the fingers closing across `yaw` + 90 deg."""
+    def pick(self, position, yaw: float, width: float = MAX_FINGER_WIDTH) -> PrimitiveResult:
+        """Grasp whatever lies at `position` (the grasp point) with the fingers closing across `yaw` + 90 deg.
+
+        The fingers open to `width` (metres) before descending: no wider than needed, so they
+        do not land on neighbouring tools.
+        """
         cfg, top = self.config, self.world.spec.bench.height
         if self.held is not None:
             return self._result(Reason.MISSED, f"already holding {self.held}")
@@ -163,9 +175,10 @@ class MotionPrimitives:
         path = ((x, y, top + cfg.safe_height), (x, y, top + cfg.approach_height), (x, y, z))
         if not self._reachable(path, yaw):
             return self._result(Reason.UNREACHABLE, f"no IK solution near {np.round(position, 3).tolist()}")
-        self._set_gripper(MAX_FINGER_WIDTH)
-        for i, target in enumerate(path):
-            reason = self._move(target, yaw, guarded=i == 0)
+        here = self.robot.ee_pose()[0]
+        self._set_gripper(float(np.clip(width, 0.0, MAX_FINGER_WIDTH)))
+        for i, target in enumerate(((here[0], here[1], top + cfg.safe_height), *path)):
+            reason = self._move(target, yaw if i else self._yaw(), guarded=i == 1)
             if reason is not Reason.OK:
                 return self._result(reason, f"moving to {np.round(target, 3).tolist()}")
         name = self._close_on_object()
@@ -194,7 +207,7 @@ class MotionPrimitives:
             return self._result(Reason.UNREACHABLE, f"no IK solution near {np.round(position, 3).tolist()}")
         here = self.robot.ee_pose()[0]
         for i, target in enumerate(((here[0], here[1], top + cfg.safe_height), (x, y, top + cfg.safe_height), (x, y, z))):
-            reason = self._move(target, yaw, guarded=i == 1)
+            reason = self._move(target, yaw if i else self._yaw(), guarded=i == 1)
             if reason is not Reason.OK:
                 return self._result(reason, f"moving to {np.round(target, 3).tolist()}")
             if self.held and self._weld is None and self._touching_both_pads() != self.held:
@@ -214,7 +227,7 @@ class MotionPrimitives:
         self._weld = client.createConstraint(
             self.robot.body, HAND_LINK, body, -1, pybullet.JOINT_FIXED, [0, 0, 0], rel_pos, [0, 0, 0], rel_orn,
         )
-        client.changeConstraint(self._weld, maxForce=200.0)
+        client.changeConstraint(self._weld, maxForce=1000.0)
 
     def _release(self) -> None:
         if self._weld is not None:

@@ -8,7 +8,9 @@ from workbench_gym.scenes.sampler import MAX_TOOLS
 from workbench_gym.sim.world import SimConfig
 
 OBS_MODES = ("state", "rgb", "rgbd", "rgbd_seg")
-CONTROL_MODES = ("ee_delta", "joint")
+CONTROL_MODES = ("ee_delta", "joint", "primitive")
+INSTRUCTION_SPLITS = ("train", "test")
+VARIANT_SPLITS = ("seen", "unseen")
 RENDER_MODES = ("rgb_array", "human")
 CAMERAS = ("front", "overhead", "wrist")
 
@@ -18,7 +20,10 @@ class EnvConfig:
     """Observation, control, camera and physics settings of one environment.
 
     `image_size` is (width, height) of observation cameras; `render_size` that of
-    `render()` frames. One env step lasts 1 / `control_freq` seconds of simulated time.
+    `render()` frames. A low-level env step lasts 1 / `control_freq` seconds of simulated time;
+    with `control_mode="primitive"` one step runs one whole high-level action.
+    `instruction_split` picks disjoint phrasings ("train" / "test"); `variant_split` "unseen"
+    makes goals use tool variants (size, colour) held out of "seen".
     """
 
     obs_mode: str = "state"
@@ -30,6 +35,8 @@ class EnvConfig:
     n_tools: int = 12
     density: float = 0.35
     control_freq: float = 25.0
+    instruction_split: str = "train"
+    variant_split: str = "seen"
     sim: SimConfig = field(default_factory=SimConfig)
 
     def __post_init__(self):
@@ -40,6 +47,10 @@ class EnvConfig:
             bad("obs_mode", self.obs_mode, f"one of {OBS_MODES}")
         if self.control_mode not in CONTROL_MODES:
             bad("control_mode", self.control_mode, f"one of {CONTROL_MODES}")
+        if self.instruction_split not in INSTRUCTION_SPLITS:
+            bad("instruction_split", self.instruction_split, f"one of {INSTRUCTION_SPLITS}")
+        if self.variant_split not in VARIANT_SPLITS:
+            bad("variant_split", self.variant_split, f"one of {VARIANT_SPLITS}")
         if self.render_mode is not None and self.render_mode not in RENDER_MODES:
             bad("render_mode", self.render_mode, f"None or one of {RENDER_MODES}")
         object.__setattr__(self, "cameras", tuple(self.cameras))

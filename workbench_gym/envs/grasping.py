@@ -8,7 +8,8 @@ import numpy as np
 
 from workbench_gym.scenes.parts import quat_to_matrix
 from workbench_gym.scenes.spec import ObjectSpec
-from workbench_gym.sim.robot import FINGER_JOINTS
+from workbench_gym.envs.high_level import Pick
+from workbench_gym.sim.robot import FINGER_JOINTS, MAX_FINGER_WIDTH
 from workbench_gym.sim.world import World
 
 
@@ -28,6 +29,12 @@ def grasp_pose(world: World, tool: ObjectSpec) -> tuple[np.ndarray, float]:
     closing = math.atan2(rot[1, 0], rot[0, 0]) + tool.geometry.grasp.closing_yaw
     yaw = (closing - math.pi / 2 + math.pi / 2) % math.pi - math.pi / 2
     return position + rot @ np.asarray(tool.geometry.grasp.center), yaw
+
+
+def grasp_action(world: World, tool: ObjectSpec) -> Pick:
+    """The privileged Pick of a tool: its grasp pose, fingers opened 2.5 cm wider than the grasp region."""
+    position, yaw = grasp_pose(world, tool)
+    return Pick((*position, yaw), min(tool.geometry.grasp.width + 0.025, MAX_FINGER_WIDTH))
 
 
 def fingers_touching(world: World, tool: ObjectSpec) -> bool:

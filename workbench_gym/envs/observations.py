@@ -8,16 +8,19 @@ intrinsics and extrinsics; no privileged state, so planners can be handed them a
 from __future__ import annotations
 
 import string
+from typing import TYPE_CHECKING
 
 import numpy as np
 from gymnasium import spaces
 
 from workbench_gym.envs.config import EnvConfig
-from workbench_gym.envs.task import Task
 from workbench_gym.scenes.sampler import MAX_TOOLS
 from workbench_gym.scenes.spec import CameraSpec
 from workbench_gym.sim.robot import PROPRIO_SIZE
 from workbench_gym.sim.world import FIRST_OBJECT_ID, World
+
+if TYPE_CHECKING:  # tasks import this module's spaces
+    from workbench_gym.envs.task import Task
 
 INSTRUCTION_CHARSET = string.ascii_letters + string.digits + " ,.'?!-:;()/"
 MAX_INSTRUCTION_LENGTH = 256
@@ -27,8 +30,20 @@ OBJECT_FEATURES = 8  # present flag, position (3), quaternion (4)
 _BUFFERS = {"rgb": ("rgb",), "rgbd": ("rgb", "depth"), "rgbd_seg": ("rgb", "depth", "segmentation")}
 
 
-def instruction_space() -> spaces.Text:
-    return spaces.Text(max_length=MAX_INSTRUCTION_LENGTH, min_length=1, charset=INSTRUCTION_CHARSET)
+def instruction_space(min_length: int = 1) -> spaces.Text:
+    return spaces.Text(max_length=MAX_INSTRUCTION_LENGTH, min_length=min_length, charset=INSTRUCTION_CHARSET)
+
+
+def check_text(text: str, what: str) -> str:
+    """`text` if the instruction space can hold it, else `ValueError` naming the problem."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{what} must be a non-empty string, got {text!r}")
+    if len(text) > MAX_INSTRUCTION_LENGTH:
+        raise ValueError(f"{what} is {len(text)} characters long; at most {MAX_INSTRUCTION_LENGTH} fit")
+    bad = sorted(set(text) - set(INSTRUCTION_CHARSET))
+    if bad:
+        raise ValueError(f"{what} has characters outside the instruction charset: {bad}")
+    return text
 
 
 def _camera_space(cam: CameraSpec, buffers: tuple[str, ...]) -> spaces.Dict:
@@ -49,6 +64,7 @@ def _camera_space(cam: CameraSpec, buffers: tuple[str, ...]) -> spaces.Dict:
 def observation_space(config: EnvConfig, task: Task, cameras: dict[str, CameraSpec]) -> spaces.Dict:
     out = {
         "instruction": instruction_space(),
+        "dialog": instruction_space(min_length=0),  # the supervisor's last reply to an Ask
         "proprio": spaces.Box(-np.inf, np.inf, (PROPRIO_SIZE,), np.float32),
     }
     if config.obs_mode == "state":
@@ -69,9 +85,9 @@ def object_states(world: World) -> np.ndarray:
     return out
 
 
-def observe(config: EnvConfig, world: World, task: Task, instruction: str) -> dict:
+def observe(config: EnvConfig, world: World, task: Task, instruction: str, dialog: str = "") -> dict:
     """The observation for `config.obs_mode`; renders only the buffers that mode asks for."""
-    obs = {"instruction": instruction, "proprio": world.robot.proprio().vector()}
+    obs = {"instruction": instruction, "dialog": dialog, "proprio": world.robot.proprio().vector()}
     if config.obs_mode == "state":
         obs["objects"] = object_states(world)
         obs["goal"] = task.goal_vector(world)

@@ -12,6 +12,7 @@ from typing import ClassVar
 import numpy as np
 
 from workbench_gym.envs.config import EnvConfig
+from workbench_gym.envs.high_level import HighLevelAction
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World
 
@@ -19,11 +20,17 @@ TASKS: dict[str, type[Task]] = {}
 
 
 class Task:
-    """Base class of a workbench task. Subclasses set the class variables and override the methods."""
+    """Base class of a workbench task. Subclasses set the class variables and override the methods.
+
+    `templates` maps "train" and "test" to disjoint phrasings of the instruction. `progress` is the
+    partial credit in [0, 1]; `oracle` returns the next high-level action from privileged state.
+    """
 
     name: ClassVar[str]
-    max_episode_steps: ClassVar[int]
-    goal_size: ClassVar[int]  # length of the privileged goal vector in state observations
+    max_episode_steps: ClassVar[int] = 200  # low-level control steps
+    max_primitives: ClassVar[int] = 16  # high-level actions, with control_mode="primitive"
+    goal_size: ClassVar[int] = 3  # length of the privileged goal vector in state observations
+    templates: ClassVar[dict[str, tuple[str, ...]]]
 
     def __init__(self, config: EnvConfig):
         self.config = config
@@ -35,18 +42,31 @@ class Task:
         """Choose the goal in a freshly built world; return the instruction."""
         raise NotImplementedError
 
-    def goal_vector(self, world: World) -> np.ndarray:
-        raise NotImplementedError
-
-    def reward(self, world: World) -> float:
+    def progress(self, world: World) -> float:
+        """Partial credit in [0, 1]."""
         raise NotImplementedError
 
     def is_success(self, world: World) -> bool:
-        raise NotImplementedError
+        return self.progress(world) >= 1.0
+
+    def reward(self, world: World) -> float:
+        """Low-level control reward; tasks shaped for RL override it."""
+        return self.progress(world)
+
+    def goal_vector(self, world: World) -> np.ndarray:
+        return np.zeros(self.goal_size, np.float32)
 
     def goal_info(self, world: World) -> dict:
         """The goal described by attributes, for evaluators outside the env."""
         return {}
+
+    def hear(self, action: HighLevelAction, world: World) -> str:
+        """Take note of a high-level action after it ran; return the supervisor's reply, if any."""
+        return ""
+
+    def oracle(self, world: World, held: str | None) -> HighLevelAction:
+        """The next high-level action of a planner that sees privileged state."""
+        raise NotImplementedError
 
 
 def register_task(cls: type[Task]) -> type[Task]:

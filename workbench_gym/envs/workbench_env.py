@@ -12,9 +12,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from workbench_gym.control.primitives import MotionPrimitives, PrimitiveResult, Reason
+from workbench_gym.envs import high_level
 from workbench_gym.envs.config import EnvConfig
 from workbench_gym.envs.controllers import CONTROLLERS, check_action
-from workbench_gym.envs.observations import observation_space, observe
+from workbench_gym.envs.high_level import Answer, Ask, Done, HighLevelAction, Pick, Place
+from workbench_gym.envs.observations import check_text, observation_space, observe
 from workbench_gym.envs.task import get_task
 from workbench_gym.scenes.spec import SceneSpec, default_cameras
 from workbench_gym.sim.world import World
@@ -23,7 +26,14 @@ RENDER_CAMERA = "render"
 
 
 class WorkbenchEnv(gym.Env):
-    """Franka Panda, hand tools and a language instruction. Options: see `EnvConfig`."""
+    """Franka Panda, hand tools and a language instruction. Options: see `EnvConfig`.
+
+    With `control_mode="primitive"` an action is a high-level action (`Pick`, `Place`, `Answer`,
+    `Ask`, `Done`, or its Dict encoding) and one step runs it whole. Malformed actions (unknown
+    verb, NaN pose) raise `ValueError`; well-formed ones that cannot be carried out (unreachable
+    pose, nothing to grasp, empty text) return a failed result in `info["primitive"]` and the
+    episode goes on. `reset(options={"instruction": text})` rephrases the instruction, same goal.
+    """
 
     metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 25}
 
@@ -33,11 +43,15 @@ class WorkbenchEnv(gym.Env):
         self.metadata = {**self.metadata, "render_fps": self.config.control_freq}
         self.task = get_task(task)(self.config)
         self.camera_specs = self._camera_specs()
-        self.action_space = CONTROLLERS[self.config.control_mode].action_space
+        primitive = self.config.control_mode == "primitive"
+        self.action_space = high_level.action_space() if primitive else CONTROLLERS[self.config.control_mode].action_space
         self.observation_space = observation_space(self.config, self.task, self.camera_specs)
         self.world = World(self.config.sim)
         self.instruction = ""
+        self.dialog = ""
         self._controller = None
+        self._primitives_run = 0
+        self._progress = 0.0
 
     def _camera_specs(self) -> dict:
         width, height = self.config.image_size
@@ -50,29 +64,76 @@ class WorkbenchEnv(gym.Env):
     # --- gymnasium API ------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
+        options = dict(options or {})
+        instruction = options.pop("instruction", None)
         if options:
-            raise ValueError(f"unknown reset option(s) {sorted(options)}")
+            raise ValueError(f"unknown reset option(s) {sorted(options)}; expected 'instruction'")
+        if instruction is not None:
+            check_text(instruction, "options['instruction']")
         spec = self.task.sample_scene(self.np_random)
         self.build(dataclasses.replace(spec, cameras=list(self.camera_specs.values())))
         self.instruction = self.task.reset(self.world, self.np_random)
-        obs = observe(self.config, self.world, self.task, self.instruction)
+        if instruction is not None:
+            self.instruction = instruction
+        self.dialog, self._primitives_run, self._progress = "", 0, self.task.progress(self.world)
+        obs = observe(self.config, self.world, self.task, self.instruction, self.dialog)
         return obs, {"is_success": False, "goal": self.task.goal_info(self.world), "scene_seed": spec.seed}
 
     def build(self, spec: SceneSpec) -> None:
         """Build the world from a spec and attach the controller (the task's goal is not chosen)."""
         self.world.build(spec)
-        self._controller = CONTROLLERS[self.config.control_mode](self.world)
+        if self.config.control_mode == "primitive":
+            self._controller = MotionPrimitives(self.world)
+        else:
+            self._controller = CONTROLLERS[self.config.control_mode](self.world)
+
+    @property
+    def held(self) -> str | None:
+        """Name of the object the gripper holds after the last primitive (privileged)."""
+        return getattr(self._controller, "held", None)
 
     def step(self, action):
         if self._controller is None:
             raise RuntimeError("call reset() before step()")
+        if self.config.control_mode == "primitive":
+            return self._step_primitive(high_level.decode(action))
         self._controller.apply(check_action(action, self.action_space, self.config.control_mode))
         self.world.step(self.config.substeps)
-        obs = observe(self.config, self.world, self.task, self.instruction)
+        obs = observe(self.config, self.world, self.task, self.instruction, self.dialog)
         success = self.task.is_success(self.world)
         reward = self.task.reward(self.world)
         info = {"is_success": success, "sim_time": self.world.sim_time}
         return obs, reward, success, False, info
+
+    def _run(self, action: HighLevelAction) -> PrimitiveResult:
+        """Carry out one high-level action; motion for Pick/Place, none for the rest."""
+        if isinstance(action, Pick):
+            return self._controller.pick(action.pose[:3], action.pose[3], action.width)
+        if isinstance(action, Place):
+            return self._controller.place(action.pose[:3], action.pose[3])
+        if isinstance(action, (Answer, Ask)) and not action.text.strip():
+            return PrimitiveResult(False, Reason.EMPTY_TEXT, 0, self.held, f"{type(action).__name__} needs text")
+        return PrimitiveResult(True, Reason.OK, 0, self.held)
+
+    def _step_primitive(self, action: HighLevelAction):
+        result = self._run(action)
+        if result.success:
+            self.dialog = self.task.hear(action, self.world) or self.dialog
+        self._primitives_run += 1
+        progress = self.task.progress(self.world)
+        reward, self._progress = progress - self._progress, progress
+        success = self.task.is_success(self.world)
+        info = {
+            "is_success": success,
+            "sim_time": self.world.sim_time,
+            "progress": progress,
+            "primitive": {"verb": type(action).__name__.lower(), "success": result.success, "reason": result.reason.value,
+                          "detail": result.detail, "held": result.held, "sim_steps": result.sim_steps},
+        }
+        terminated = success or isinstance(action, Done)
+        truncated = not terminated and self._primitives_run >= self.task.max_primitives
+        obs = observe(self.config, self.world, self.task, self.instruction, self.dialog)
+        return obs, float(reward), terminated, truncated, info
 
     def render(self) -> np.ndarray | None:
         """The front view at `render_size` for "rgb_array"; the GUI window draws itself for "human"."""

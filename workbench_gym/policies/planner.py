@@ -19,8 +19,10 @@ class Planner(Protocol):
 class RandomPlanner:
     """Uniform random actions from the action space, seeded: the floor any planner must beat."""
 
-    def __init__(self, action_space: gym.Space, seed: int | None = None):
-        self.action_space = action_space
+    privileged = False
+
+    def __init__(self, env: gym.Env, seed: int | None = None):
+        self.action_space = env.action_space
         self.action_space.seed(seed)
 
     def reset(self, instruction: str) -> None:

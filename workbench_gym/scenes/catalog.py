@@ -90,6 +90,15 @@ CONTAINERS: dict[str, Category] = {
 CATALOG: dict[str, Category] = {**TOOLS, **CONTAINERS}
 
 
+def is_held_out(category: str, size: str, colour: str) -> bool:
+    """Whether a variant belongs to the "unseen" split: a third of each category's size x colour grid.
+
+    Held-out variants never appear in "seen" scenes; "unseen" episodes make them the goal.
+    """
+    cat = get_category(category)
+    return (list(cat.sizes).index(size) + cat.colours.index(colour)) % 3 == 2
+
+
 def get_category(name: str) -> Category:
     """Look up a category by name, with an error that lists the known names."""
     try:

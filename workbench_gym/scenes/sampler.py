@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from workbench_gym.scenes.catalog import TOOLS
+from workbench_gym.scenes.catalog import TOOLS, is_held_out
 from workbench_gym.scenes.footprint import rectangles_overlap
 from workbench_gym.scenes.spec import BenchSpec, ObjectSpec, Pose, SceneSpec, tools_overlap, validate
 
@@ -56,11 +56,15 @@ def sample_clutter(
     density: float = 0.35,
     bench: BenchSpec | None = None,
     with_containers: bool = True,
+    seen_variants_only: bool = False,
+    keep_clear: Sequence[tuple[tuple[float, float], tuple[float, float]]] = (),
 ) -> SceneSpec:
     """Scatter `n_tools` catalog tools over the bench without overlaps.
 
     `density` in (0, 1] is the fraction of the scatter area that tool footprints cover: low values
     spread tools over the whole reachable region, high values pack them tightly around its centre.
+    `seen_variants_only` leaves out the held-out (size, colour) variants of `catalog.is_held_out`;
+    `keep_clear` lists bench rectangles ((xmin, ymin), (xmax, ymax)) no tool may cover.
     """
     if not isinstance(n_tools, (int, np.integer)) or not 1 <= n_tools <= MAX_TOOLS:
         raise ValueError(f"n_tools must be an integer in [1, {MAX_TOOLS}], got {n_tools!r}")
@@ -74,8 +78,8 @@ def sample_clutter(
     drafts = []
     for _ in range(n_tools):
         category = TOOLS[names[rng.choice(len(names), p=weights)]]
-        size = str(rng.choice(list(category.sizes)))
-        colour = str(rng.choice(category.colours))
+        variants = [(s, c) for s in category.sizes for c in category.colours if not (seen_variants_only and is_held_out(category.name, s, c))]
+        size, colour = variants[rng.integers(len(variants))]
         drafts.append((category.name, size, colour))
     # Place big tools first: small ones fill the gaps left between them.
     areas = [np.prod(np.ptp(ObjectSpec("", c, s, k, Pose((0, 0, 0))).geometry.bounds[:, :2], axis=0)) for c, s, k in drafts]
@@ -91,6 +95,7 @@ def sample_clutter(
 
     placed: list[ObjectSpec] = []
     walls = [c.footprint() for c in containers]
+    walls += [np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]) for (x0, y0), (x1, y1) in keep_clear]
     outlines = []
     centres, radii = np.zeros((0, 2)), np.zeros(0)  # bounding circles: a cheap first test
     for rank, idx in enumerate(order):
