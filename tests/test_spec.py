@@ -56,7 +56,8 @@ def test_tool_on_a_container_wall_is_rejected_but_inside_is_fine(spec12):
     x, y, z = bin_.pose.position
     screw = ObjectSpec("loose_screw", "screw", "small", "silver", Pose((x, y, z + 0.006)))
     validate(SceneSpec(spec12.bench, [screw], spec12.containers))
-    on_wall = ObjectSpec("loose_screw", "screw", "small", "silver", Pose((x + 0.078, y, z + 0.006)))
+    wall_x = x + bin_.geometry.bounds[1, 0] - 0.0025  # the far wall's middle
+    on_wall = ObjectSpec("loose_screw", "screw", "small", "silver", Pose((wall_x, y, z + 0.006)))
     with pytest.raises(SceneSpecError, match="overlaps the walls"):
         validate(SceneSpec(spec12.bench, [on_wall], spec12.containers))
 

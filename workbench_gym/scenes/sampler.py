@@ -16,18 +16,21 @@ from workbench_gym.scenes.spec import BenchSpec, ObjectSpec, Pose, SceneSpec, to
 
 MAX_TOOLS = 40
 #: Where tools are scattered: the part of the bench the arm reaches, in front of the bins.
-CLUTTER_REGION = ((0.18, -0.70), (0.62, 0.70))
+CLUTTER_REGION = ((0.18, -0.70), (0.56, 0.70))
 _PLACEMENT_TRIES = 1000
 _TRIES_PER_REGION = 200  # failed tries before the scatter region grows by 10%
 _GAP = 0.004  # clearance between footprints, metres
 
 
 def default_containers(bench: BenchSpec) -> list[ObjectSpec]:
-    """Three bins (left, middle, right as the robot sees them) behind the clutter and a parts tray."""
+    """Three bins (left, middle, right as the robot sees them) behind the clutter and a parts tray.
+
+    The bins are 28 cm long, along x, so the longest wrenches lie flat in them.
+    """
     z = bench.height
     bins = [
-        ObjectSpec(f"bin_{side}", "bin", "medium", colour, Pose((0.71, y, z), (0.0, 0.0, math.pi / 2)))
-        for side, y, colour in (("left", 0.27, "blue"), ("middle", 0.0, "grey"), ("right", -0.27, "green"))
+        ObjectSpec(f"bin_{side}", "bin", "large", colour, Pose((0.72, y, z)))
+        for side, y, colour in (("left", 0.25, "blue"), ("middle", 0.0, "grey"), ("right", -0.25, "green"))
     ]
     return [*bins, ObjectSpec("parts_tray", "parts_tray", "medium", "orange", Pose((0.28, 0.50, z)))]
 
