@@ -1,4 +1,4 @@
-"""`workbench-gym` command line: info, render, rollout."""
+"""`workbench-gym` command line: info, render, rollout, export-usd."""
 
 from __future__ import annotations
 
@@ -78,6 +78,23 @@ def _rollout(args) -> int:
     return 0
 
 
+def _export_usd(args) -> int:
+    try:
+        from workbench_gym.scenes.usd import export_usd
+    except ImportError as err:
+        raise SystemExit(str(err)) from None
+    env = gym.make(env_id(task_name(args.task)), n_tools=args.n_tools)
+    try:
+        env.reset(seed=args.seed)  # the scene exactly as the env builds it for this seed
+        spec = env.unwrapped.world.spec
+    finally:
+        env.close()
+    path = export_usd(spec, args.out)
+    cameras = sum(cam.mount == "world" for cam in spec.cameras)
+    print(f"{path}: {len(spec.tools)} tools, {len(spec.containers)} containers, {cameras} world cameras, {len(spec.lights)} lights, seed {args.seed}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench-gym", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -106,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-tools", type=int, default=12)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_rollout)
+
+    p = sub.add_parser("export-usd", help="write an episode's scene as a USD stage for Isaac Sim")
+    p.add_argument("--task", default="PickTool-v0")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-tools", type=int, default=12)
+    p.add_argument("--out", required=True, help=".usda (text) or .usd (binary) path")
+    p.set_defaults(run=_export_usd)
     return parser
 
 

@@ -97,8 +97,16 @@ class MotionPrimitives:
                 return True
         return False
 
-    def _move(self, position, yaw: float, guarded: bool = False) -> Reason:
-        """Move the grasp point in a straight line to `position`, gripper down at `yaw`."""
+    def _held_touches_down(self) -> bool:
+        """Whether the held object rests on something (a floor, a wall, another tool)."""
+        body = self.world.bodies[self.held]
+        return any(c[2] != self.robot.body for c in self.world.client.getContactPoints(bodyA=body))
+
+    def _move(self, position, yaw: float, guarded: bool = False, set_down: bool = False) -> Reason:
+        """Move the grasp point in a straight line to `position`, gripper down at `yaw`.
+
+        With `set_down`, arriving early is fine: the move ends once the held object touches down.
+        """
         cfg = self.config
         quat = top_down_quaternion(yaw)
         goal = self.ik.solve_to_tolerance(position, quat)
@@ -111,10 +119,14 @@ class MotionPrimitives:
             q = goal.joints if k == n else self.ik.solve(start + (np.asarray(position) - start) * k / n, quat)
             self.robot.command(q, self._width)
             self._step(per_waypoint)
+            if set_down and self._held_touches_down():
+                return Reason.OK
             if self._collision(guarded):
                 return Reason.COLLIDED
         for _ in range(self._seconds(cfg.move_timeout) // per_waypoint):
             if np.max(np.abs(self.robot.joint_state()[0][:7] - goal.joints)) < cfg.settle_tolerance:
+                return Reason.OK
+            if set_down and self._held_touches_down():
                 return Reason.OK
             self._step(per_waypoint)
         return Reason.TIMED_OUT
@@ -207,7 +219,7 @@ class MotionPrimitives:
             return self._result(Reason.UNREACHABLE, f"no IK solution near {np.round(position, 3).tolist()}")
         here = self.robot.ee_pose()[0]
         for i, target in enumerate(((here[0], here[1], top + cfg.safe_height), (x, y, top + cfg.safe_height), (x, y, z))):
-            reason = self._move(target, yaw if i else self._yaw(), guarded=i == 1)
+            reason = self._move(target, yaw if i else self._yaw(), guarded=i == 1, set_down=i == 2)
             if reason is not Reason.OK:
                 return self._result(reason, f"moving to {np.round(target, 3).tolist()}")
             if self.held and self._weld is None and self._touching_both_pads() != self.held:

@@ -1,4 +1,4 @@
-"""Privileged grasp geometry of a tool in the world, for rewards, oracles and grasp benchmarks."""
+"""Privileged grasp and placement geometry of tools in the world, for rewards, success checks and oracles."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import math
 
 import numpy as np
 
-from workbench_gym.scenes.parts import quat_to_matrix
+from workbench_gym.scenes.geometry import container_interior
+from workbench_gym.scenes.parts import quat_from_euler, quat_to_matrix
 from workbench_gym.scenes.spec import ObjectSpec
-from workbench_gym.envs.high_level import Pick
+from workbench_gym.envs.high_level import Pick, Place
 from workbench_gym.sim.robot import FINGER_JOINTS, MAX_FINGER_WIDTH
 from workbench_gym.sim.world import World
 
@@ -26,7 +27,7 @@ def grasp_pose(world: World, tool: ObjectSpec) -> tuple[np.ndarray, float]:
     """
     position, quaternion = world.object_pose(tool.name)
     rot = quat_to_matrix(quaternion)
-    closing = math.atan2(rot[1, 0], rot[0, 0]) + tool.geometry.grasp.closing_yaw
+    closing = _yaw(rot) + tool.geometry.grasp.closing_yaw
     yaw = (closing - math.pi / 2 + math.pi / 2) % math.pi - math.pi / 2
     return position + rot @ np.asarray(tool.geometry.grasp.center), yaw
 
@@ -35,6 +36,37 @@ def grasp_action(world: World, tool: ObjectSpec) -> Pick:
     """The privileged Pick of a tool: its grasp pose, fingers opened 2.5 cm wider than the grasp region."""
     position, yaw = grasp_pose(world, tool)
     return Pick((*position, yaw), min(tool.geometry.grasp.width + 0.025, MAX_FINGER_WIDTH))
+
+
+def _yaw(rot: np.ndarray) -> float:
+    return math.atan2(rot[1, 0], rot[0, 0])
+
+
+def place_action(world: World, held: ObjectSpec, xy, floor_z: float, tool_yaw: float | None = None) -> Place:
+    """The privileged Place that sets a held tool down at `xy` on a floor at height `floor_z`.
+
+    The tool is released 1.5 cm above the floor; with `tool_yaw`, the wrist turns so the tool's long
+    axis lies along that direction (either way round).
+    """
+    ee_position, ee_quaternion = world.robot.ee_pose()
+    grip_height = ee_position[2] - world.client.getAABB(world.bodies[held.name])[0][2]
+    gripper_yaw = _yaw(quat_to_matrix(ee_quaternion))
+    if tool_yaw is not None:
+        current = _yaw(quat_to_matrix(world.object_pose(held.name)[1]))
+        gripper_yaw += tool_yaw - current
+    gripper_yaw = (gripper_yaw + math.pi / 2) % math.pi - math.pi / 2
+    return Place((float(xy[0]), float(xy[1]), floor_z + grip_height + 0.015, gripper_yaw))
+
+
+def inside(world: World, tool: ObjectSpec, container: ObjectSpec) -> bool:
+    """Whether a tool's centre lies over a container's inner floor, below its rim."""
+    lo, hi = (np.asarray(v) for v in world.client.getAABB(world.bodies[tool.name]))
+    centre = (lo + hi) / 2
+    rot = quat_to_matrix(quat_from_euler(*container.pose.rpy))
+    local = rot.T @ (centre - np.asarray(container.pose.position))
+    inner_lo, inner_hi = container_interior(container.category, container.size)
+    rim = container.geometry.bounds[1, 2]
+    return bool(np.all(local[:2] >= inner_lo) and np.all(local[:2] <= inner_hi) and local[2] < rim)
 
 
 def fingers_touching(world: World, tool: ObjectSpec) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -54,9 +53,9 @@ def export_usd(spec: SceneSpec, path) -> Path:
         raise ValueError(f"USD path must end in one of {SUFFIXES}, got {str(path)!r}")
     validate(spec)
     stage = build_stage(spec)
+    path.parent.mkdir(parents=True, exist_ok=True)
     # Build in memory, write beside the target and rename: a failure never leaves a half-written stage.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
+    tmp = str(path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}"))
     try:
         if not stage.GetRootLayer().Export(tmp):
             raise OSError(f"could not write USD stage to {tmp!r}")
@@ -179,7 +178,7 @@ def _add_mesh(stage: Usd.Stage, path: str, mesh: trimesh.Trimesh, look: UsdShade
     UsdPhysics.MeshCollisionAPI.Apply(prim).CreateApproximationAttr(UsdPhysics.Tokens.convexHull)
     binding = UsdShade.MaterialBindingAPI.Apply(prim)
     binding.Bind(look)
-    binding.Bind(physics, materialPurpose=UsdShade.Tokens.physics)
+    binding.Bind(physics, materialPurpose="physics")
     return usd_mesh
 
 

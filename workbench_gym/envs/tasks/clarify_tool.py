@@ -1,0 +1,92 @@
+"""ClarifyTool-v0: an instruction that fits two tools, or names a tool the bench does not have.
+
+The right first move is `Ask(question)`; the simulated supervisor answers in the observation's
+`dialog` with a phrase that picks out one tool. Success needs a question before any Pick or Place
+and that tool lifted afterwards; asking first earns half the credit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from workbench_gym.envs.grasping import grasp_action
+from workbench_gym.envs.high_level import Ask, Done, HighLevelAction, Pick, Place
+from workbench_gym.envs.language import phrase, referring_expressions
+from workbench_gym.envs.task import Task, register_task
+from workbench_gym.envs.tasks.goals import LIFT_HEIGHT, goal_candidates, lift, tool_info
+from workbench_gym.scenes.catalog import get_category, is_held_out
+from workbench_gym.scenes.sampler import sample_clutter
+from workbench_gym.scenes.spec import SceneSpec
+from workbench_gym.sim.world import World
+
+UNFAMILIAR = ("torque wrench", "pipe wrench", "rubber mallet", "utility knife", "socket wrench")
+
+
+@register_task
+class ClarifyTool(Task):
+    name = "ClarifyTool"
+    max_primitives = 8
+    templates = {
+        "train": ("pick up the {ref}", "hand me the {ref}"),
+        "test": ("could you grab the {ref}?", "I need the {ref}"),
+    }
+
+    def _twins(self, spec: SceneSpec):
+        """Reachable same-category tools of different sizes that may share a colour within the split."""
+        unseen = self.config.variant_split == "unseen"
+        reachable = {t.name for t, _ in goal_candidates(self, spec)}
+        tools = [t for t in spec.tools if t.name in reachable]
+        for i, a in enumerate(tools):
+            for b in tools[i + 1:]:
+                if a.category == b.category and a.size != b.size and is_held_out(b.category, b.size, a.colour) == unseen:
+                    return a, b
+        return None
+
+    def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
+        while True:
+            spec = sample_clutter(int(rng.integers(2**31)), max(self.config.n_tools, 6), density=self.config.density,
+                                  seen_variants_only=self.config.variant_split == "seen")
+            twins = self._twins(spec)
+            if twins:
+                # Same colour for both, so "the {colour} {category}" fits two tools.
+                a, b = twins
+                spec.tools = [dataclasses.replace(t, colour=a.colour) if t.name == b.name else t for t in spec.tools]
+                self._twin_names = (a.name, b.name)
+                return spec
+
+    def reset(self, world: World, rng: np.random.Generator) -> str:
+        a, b = (next(t for t in world.spec.tools if t.name == name) for name in self._twin_names)
+        self.target = (a, b)[int(rng.integers(2))]
+        self.asked = False
+        self.acted_before_asking = False
+        if rng.random() < 0.5:
+            ref = f"{a.colour} {get_category(a.category).display}"  # fits both twins
+        else:
+            ref = UNFAMILIAR[int(rng.integers(len(UNFAMILIAR)))]  # fits nothing on the bench
+        refs = referring_expressions(self.target, world.spec)
+        self.reply = f"I mean the {refs[0]}"
+        return phrase(self.templates, self.config.instruction_split, rng, ref=ref)
+
+    def hear(self, action: HighLevelAction, world: World) -> str:
+        if isinstance(action, Ask):
+            if not self.acted_before_asking:
+                self.asked = True
+            return self.reply
+        if isinstance(action, (Pick, Place)) and not self.asked:
+            self.acted_before_asking = True
+        return ""
+
+    def progress(self, world: World) -> float:
+        if not self.asked:
+            return 0.0
+        return 0.5 + 0.5 * float(np.clip(lift(world, self.target) / LIFT_HEIGHT, 0.0, 1.0))
+
+    def goal_info(self, world: World) -> dict:
+        return {**tool_info(self.target), "must_ask": True}
+
+    def oracle(self, world: World, held: str | None) -> HighLevelAction:
+        if not self.asked:
+            return Ask("Which one do you mean?")
+        return grasp_action(world, self.target) if held is None else Done()

@@ -1,0 +1,48 @@
+"""PlaceTool-v0: "put the {ref} in the {container}"; success when the tool rests inside it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workbench_gym.envs.language import phrase
+from workbench_gym.envs.task import register_task
+from workbench_gym.envs.tasks.goals import goal_candidates, sample_scene_with_goal
+from workbench_gym.envs.tasks.placement import PlacementTask, container_zone, fits
+from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
+from workbench_gym.sim.world import World
+
+
+def container_phrases(container: ObjectSpec) -> list[str]:
+    """Ways to name a container: by place ("left bin"), colour ("blue bin") or kind ("parts tray")."""
+    if container.category == "parts_tray":
+        return ["small-parts tray", "parts tray"]
+    side = container.name.removeprefix("bin_")
+    return [f"{side} bin", f"{container.colour} bin"]
+
+
+@register_task
+class PlaceTool(PlacementTask):
+    name = "PlaceTool"
+    max_primitives = 8
+    templates = {
+        "train": ("put the {ref} in the {container}", "place the {ref} into the {container}"),
+        "test": ("move the {ref} to the {container}", "drop the {ref} in the {container}, please"),
+    }
+
+    def _fits_somewhere(self, spec: SceneSpec):
+        return lambda tool: any(fits(tool, container_zone(c)) for c in spec.containers)
+
+    def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
+        while True:
+            spec = sample_scene_with_goal(self, rng)
+            if goal_candidates(self, spec, self._fits_somewhere(spec)):
+                return spec
+
+    def reset(self, world: World, rng: np.random.Generator) -> str:
+        candidates = goal_candidates(self, world.spec, self._fits_somewhere(world.spec))
+        tool, refs = candidates[int(rng.integers(len(candidates)))]
+        containers = [c for c in world.spec.containers if fits(tool, container_zone(c))]
+        container = containers[int(rng.integers(len(containers)))]
+        self.goals = [(tool, container_zone(container))]
+        names = container_phrases(container)
+        return phrase(self.templates, self.config.instruction_split, rng, ref=refs[int(rng.integers(len(refs)))], container=names[int(rng.integers(len(names)))])

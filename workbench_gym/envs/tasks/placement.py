@@ -1,0 +1,97 @@
+"""Shared machinery of tasks that move tools into zones (bins, the parts tray, the hand-over area).
+
+A `PlacementTask` assigns each goal tool a `Zone`; partial credit is the fraction of goal tools in
+their zone, and the oracle picks the first misplaced tool and puts it in its zone, spreading tools
+that share a zone over slots so they do not land on one another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from workbench_gym.envs.grasping import grasp_action, place_action
+from workbench_gym.envs.high_level import Done, HighLevelAction
+from workbench_gym.envs.task import Task
+from workbench_gym.scenes.geometry import container_interior
+from workbench_gym.scenes.spec import ObjectSpec
+from workbench_gym.sim.world import World
+
+#: Where fetched tools go: a free patch of bench at the arm's front right, kept clear of clutter.
+HANDOVER_AREA = ((0.24, -0.62), (0.42, -0.44))
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A rectangle on a floor: `center` (x, y), `yaw`, inner `half` extents, floor and rim heights."""
+
+    name: str
+    center: tuple[float, float]
+    yaw: float
+    half: tuple[float, float]
+    floor_z: float
+    rim_z: float
+
+    def contains(self, point) -> bool:
+        c, s = np.cos(self.yaw), np.sin(self.yaw)
+        d = np.asarray(point[:2]) - self.center
+        local = np.array([c * d[0] + s * d[1], -s * d[0] + c * d[1]])
+        return bool(np.all(np.abs(local) <= self.half) and point[2] < self.rim_z)
+
+    def slot(self, index: int) -> np.ndarray:
+        """Drop point of the index-th tool into this zone: side by side across the zone."""
+        offsets = (0.0, 0.55, -0.55, 0.3, -0.3)
+        local = np.array([0.0, offsets[index % len(offsets)] * self.half[1]])
+        c, s = np.cos(self.yaw), np.sin(self.yaw)
+        return np.asarray(self.center) + np.array([c * local[0] - s * local[1], s * local[0] + c * local[1]])
+
+
+def container_zone(container: ObjectSpec) -> Zone:
+    lo, hi = container_interior(container.category, container.size)
+    x, y, z = container.pose.position
+    floor = z + 0.005
+    return Zone(container.name, (x, y), container.pose.rpy[2], tuple((hi - lo) / 2), floor, z + container.geometry.bounds[1, 2])
+
+
+def handover_zone(bench_height: float) -> Zone:
+    (x0, y0), (x1, y1) = HANDOVER_AREA
+    return Zone("hand-over area", ((x0 + x1) / 2, (y0 + y1) / 2), 0.0, ((x1 - x0) / 2, (y1 - y0) / 2), bench_height, bench_height + 0.05)
+
+
+def fits(tool: ObjectSpec, zone: Zone, margin: float = 0.01) -> bool:
+    """Whether the tool lies flat in the zone with its long axis along the zone's x axis."""
+    size = np.ptp(tool.geometry.bounds[:, :2], axis=0)
+    return bool(size[0] <= 2 * zone.half[0] - margin and size[1] <= 2 * zone.half[1] - margin)
+
+
+def in_zone(world: World, tool: ObjectSpec, zone: Zone) -> bool:
+    lo, hi = (np.asarray(v) for v in world.client.getAABB(world.bodies[tool.name]))
+    return zone.contains((lo + hi) / 2)
+
+
+class PlacementTask(Task):
+    """Base of tasks whose goal is tools in zones; subclasses set `self.goals` in `reset`."""
+
+    goals: list[tuple[ObjectSpec, Zone]]
+
+    def progress(self, world: World) -> float:
+        return sum(in_zone(world, tool, zone) for tool, zone in self.goals) / len(self.goals)
+
+    def goal_info(self, world: World) -> dict:
+        return {"objects": [{"object": t.name, "category": t.category, "size": t.size, "colour": t.colour, "zone": z.name} for t, z in self.goals]}
+
+    def oracle(self, world: World, held: str | None) -> HighLevelAction:
+        if held is not None:
+            for tool, zone in self.goals:
+                if tool.name == held:
+                    slot = sum(in_zone(world, other, zone) for other, z in self.goals if z == zone)
+                    tool_yaw = zone.yaw if zone.name != "hand-over area" else None
+                    return place_action(world, tool, zone.slot(slot), zone.floor_z, tool_yaw)
+            # A neighbour came up instead of the goal tool: put it back down where it is.
+            stray = next(o for o in world.spec.objects if o.name == held)
+            return place_action(world, stray, world.robot.ee_pose()[0][:2], world.spec.bench.height)
+        for tool, zone in self.goals:
+            if not in_zone(world, tool, zone):
+                return grasp_action(world, tool)
+        return Done()
