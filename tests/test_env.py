@@ -70,10 +70,14 @@ def test_make_with_module_prefix_in_a_fresh_interpreter():
     assert re.search(r"^(pick up|grab|lift) the \w", out.stdout, re.M), out.stdout
 
 
-@pytest.mark.parametrize("obs_mode", OBS_MODES)
-@pytest.mark.parametrize("control_mode", CONTROL_MODES)
-def test_env_checker_passes(obs_mode, control_mode):
-    env = gym.make(ENV_ID, obs_mode=obs_mode, control_mode=control_mode, render_mode="rgb_array", render_size=(64, 48), **SMALL)
+CHECKED = [(i, o, "ee_delta") for i in workbench_gym.ENV_IDS for o in OBS_MODES] + [
+    (i, "state", c) for i in workbench_gym.ENV_IDS for c in CONTROL_MODES if c != "ee_delta"
+]
+
+
+@pytest.mark.parametrize("env_id,obs_mode,control_mode", CHECKED)
+def test_env_checker_passes(env_id, obs_mode, control_mode):
+    env = gym.make(env_id, obs_mode=obs_mode, control_mode=control_mode, render_mode="rgb_array", render_size=(64, 48), **SMALL)
     try:
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")

@@ -80,7 +80,7 @@ def encode(action: HighLevelAction) -> dict[str, Any]:
     """The Dict-space sample of a typed action."""
     verb = VERBS.index(type(action).__name__.lower())
     pose = np.asarray(getattr(action, "pose", np.zeros(4)), np.float32)
-    width = np.float32(getattr(action, "width", MAX_FINGER_WIDTH))
+    width = np.array(getattr(action, "width", MAX_FINGER_WIDTH), np.float32)
     return {"verb": verb, "pose": pose, "width": width, "text": getattr(action, "text", "")}
 
 
