@@ -1,4 +1,5 @@
-"""Render the README's pictures of a cluttered bench: docs/images/bench_front.png and bench_overhead.png.
+"""Render the README's pictures: a cluttered bench (docs/images/bench_front.png, bench_overhead.png)
+and a GIF of the oracle sorting a bench (docs/images/oracle_sort.gif).
 
     python scripts/make_docs_images.py [--seed 0] [--tools 30]
 """
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import imageio.v3 as iio
 
+from workbench_gym.rollout import rollout
 from workbench_gym.scenes import sample_clutter
 from workbench_gym.sim import World
 
@@ -37,6 +39,9 @@ def main() -> None:
             print(path)
     finally:
         world.close()
+    gif = OUT / "oracle_sort.gif"
+    rollout("SortTools", "oracle", episodes=1, seed=2, video=gif, progress=False, video_fps=5, n_tools=4, render_size=(240, 180))
+    print(gif)
 
 
 if __name__ == "__main__":

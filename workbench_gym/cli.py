@@ -69,8 +69,12 @@ def _render(args) -> int:
 def _rollout(args) -> int:
     from workbench_gym.rollout import rollout, write_summary
 
+    options = {"n_tools": args.n_tools, "instruction_split": args.instruction_split, "variant_split": args.variant_split}
+    if args.render_size:
+        options["render_size"] = tuple(args.render_size)
     summary = rollout(
-        task_name(args.task), args.planner, args.episodes, args.seed, args.video, progress=not args.quiet, n_tools=args.n_tools,
+        task_name(args.task), args.planner, args.episodes, args.seed, args.video, progress=not args.quiet,
+        video_fps=args.video_fps, **options,
     )
     if args.summary:
         write_summary(summary, args.summary)
@@ -90,8 +94,9 @@ def _export_usd(args) -> int:
     finally:
         env.close()
     path = export_usd(spec, args.out)
-    cameras = sum(cam.mount == "world" for cam in spec.cameras)
-    print(f"{path}: {len(spec.tools)} tools, {len(spec.containers)} containers, {cameras} world cameras, {len(spec.lights)} lights, seed {args.seed}")
+    cameras = sum(cam.mount == "world" for cam in spec.cameras)  # wrist cameras ride on the robot, not exported
+    counts = f"{len(spec.tools)} tools, {len(spec.containers)} containers, {cameras} cameras, {len(spec.lights)} lights"
+    print(f"{path}: seed {args.seed}, {counts}")
     return 0
 
 
@@ -115,12 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rollout", help="run a planner for episodes, with a video and a JSON summary")
     p.add_argument("--task", default="PickTool-v0")
-    p.add_argument("--planner", default="random")
+    p.add_argument("--planner", default="random", choices=["random", "oracle"])
     p.add_argument("--episodes", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--video", help="MP4 or GIF path")
     p.add_argument("--summary", help="JSON path")
     p.add_argument("--n-tools", type=int, default=12)
+    p.add_argument("--instruction-split", choices=["train", "test"], default="train")
+    p.add_argument("--variant-split", choices=["seen", "unseen"], default="seen")
+    p.add_argument("--video-fps", type=float, help="frames per simulated second (default: the control rate)")
+    p.add_argument("--render-size", type=int, nargs=2, metavar=("W", "H"), help="video frame size")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_rollout)
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import gymnasium as gym
 
+from workbench_gym.envs.high_level import decode
 from workbench_gym.envs.registration import env_id
 from workbench_gym.policies import PLANNERS
+from workbench_gym.video import VideoRecorder
 
 
 @dataclass
@@ -44,17 +46,6 @@ class RolloutSummary:
         }
 
 
-def _video_writer(path: Path, fps: float):
-    try:
-        import imageio.v2 as imageio
-    except ImportError:
-        raise SystemExit("writing videos needs imageio: pip install 'workbench-gym[video]'") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".gif":
-        return imageio.get_writer(path, mode="I", duration=1000 / fps, loop=0)
-    return imageio.get_writer(path, fps=fps, macro_block_size=1)
-
-
 def _progress(total: int, enabled: bool):
     try:
         from tqdm import tqdm
@@ -65,9 +56,12 @@ def _progress(total: int, enabled: bool):
 
 def rollout(
     task: str, planner: str = "random", episodes: int = 1, seed: int = 0, video: str | Path | None = None,
-    progress: bool = True, **env_options,
+    progress: bool = True, video_fps: float | None = None, **env_options,
 ) -> RolloutSummary:
-    """Run `episodes` episodes (seeds seed, seed+1, ...) and return what happened."""
+    """Run `episodes` episodes (seeds seed, seed+1, ...) and return what happened.
+
+    Videos play in real time at `video_fps` frames per simulated second (default: the control rate).
+    """
     if planner not in PLANNERS:
         raise ValueError(f"unknown planner {planner!r}; expected one of {sorted(PLANNERS)}")
     if episodes < 1:
@@ -78,30 +72,58 @@ def rollout(
     env = gym.make(env_id(task), render_mode="rgb_array" if video else None, **env_options)
     agent = make_planner(env, seed)
     summary = RolloutSummary(task, planner, video=str(video) if video else None)
-    writer = _video_writer(Path(video), env.metadata["render_fps"]) if video else None
+    fps = video_fps or env.metadata["render_fps"]
+    recorder = VideoRecorder(video, fps) if video else None
+    world = env.unwrapped.world
+    physics_per_frame = max(1, round(1.0 / (fps * world.config.timestep)))
+    caption = {"top": "", "bottom": "", "filming": False}
+
+    def film(w) -> None:  # frames inside a primitive; not while a reset settles the scene
+        if caption["filming"] and w.physics_steps % physics_per_frame == 0:
+            recorder.add(env.render(), caption["top"], caption["bottom"])
+
+    if recorder:
+        world.step_listeners.append(film)
     bar = _progress(episodes, progress)
     start = time.perf_counter()
     try:
         for i in range(episodes):
+            caption["filming"] = False
             obs, info = env.reset(seed=seed + i)
             agent.reset(obs["instruction"])
+            caption.update(top=obs["instruction"], bottom="", filming=True)
             total, steps, done = 0.0, 0, False
             while not done:
-                if writer:
-                    writer.append_data(env.render())
-                obs, reward, terminated, truncated, info = env.step(agent.act(obs))
+                action = agent.act(obs)
+                caption["bottom"] = describe(action)
+                obs, reward, terminated, truncated, info = env.step(action)
                 total, steps, done = total + reward, steps + 1, terminated or truncated
+                if "primitive" in info and recorder:
+                    outcome = "ok" if info["primitive"]["success"] else info["primitive"]["reason"]
+                    caption["bottom"] = f"{describe(action)} -> {outcome}"
+                    recorder.add(env.render(), caption["top"], caption["bottom"])
             summary.episodes.append(EpisodeResult(seed + i, obs["instruction"], steps, total, bool(info["is_success"]), info["sim_time"]))
             if bar:
                 bar.update()
     finally:
         summary.wall_seconds = time.perf_counter() - start
-        if writer:
-            writer.close()
+        if recorder:
+            recorder.close()
         if bar:
             bar.close()
         env.close()
     return summary
+
+
+def describe(action) -> str:
+    """A short caption of an action: "pick at (0.42, -0.10)", "answer: three" or low-level."""
+    if isinstance(action, dict) and "verb" in action:
+        typed = decode(action)
+        name = type(typed).__name__.lower()
+        if hasattr(typed, "pose"):
+            return f"{name} at ({typed.pose[0]:.2f}, {typed.pose[1]:.2f})"
+        return f"{name}: {typed.text}" if hasattr(typed, "text") else name
+    return ""
 
 
 def write_summary(summary: RolloutSummary, path: str | Path) -> None:

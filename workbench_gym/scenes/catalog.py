@@ -32,6 +32,10 @@ MATERIAL_COLOURS: dict[str, tuple[float, float, float]] = {
     "brass": COLOURS["brass"],
 }
 
+#: Lateral friction of each material; a body takes its heaviest part's. The bench keeps Bullet's default.
+MATERIAL_FRICTION: dict[str, float] = {"steel": 0.6, "plastic": 0.7, "rubber": 1.0, "wood": 0.7, "brass": 0.6}
+BENCH_FRICTION = 0.5
+
 SIZE_LABELS = ("small", "medium", "large")
 
 

@@ -14,7 +14,7 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from workbench_gym.scenes.catalog import get_category
+from workbench_gym.scenes.catalog import COLOURS, MATERIAL_COLOURS, MATERIAL_FRICTION, get_category
 from workbench_gym.scenes.parts import Part, box, polygon, prism, rod
 
 
@@ -49,6 +49,15 @@ class BodyGeometry:
     def center_of_mass(self) -> np.ndarray:
         masses = np.array([p.mass for p in self.parts])
         return (masses[:, None] * np.array([p.position for p in self.parts])).sum(0) / masses.sum()
+
+    def part_colour(self, part: Part, colour: str) -> tuple[float, float, float]:
+        """The instance colour for the category's coloured parts, the material's colour for the rest."""
+        return COLOURS[colour] if part.role in self.coloured_roles else MATERIAL_COLOURS[part.material]
+
+    @property
+    def friction(self) -> float:
+        """Lateral friction of the body: that of its heaviest part's material."""
+        return MATERIAL_FRICTION[max(self.parts, key=lambda p: p.mass).material]
 
     @cached_property
     def part_bounds(self) -> np.ndarray:

@@ -23,6 +23,7 @@ IDENTITY: Quat = (0.0, 0.0, 0.0, 1.0)
 DENSITY = {"steel": 7850.0, "plastic": 1150.0, "rubber": 1250.0, "wood": 700.0, "brass": 8500.0}
 
 SHAPES = ("box", "cylinder", "capsule", "mesh")
+ROUND_SECTIONS = 12  # facets around a cylinder or capsule in triangle meshes
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,21 @@ class Part:
     def body_vertices(self) -> np.ndarray:
         """Bounding points of the part in the owner's frame."""
         return self.local_vertices() @ quat_to_matrix(self.orientation).T + np.asarray(self.position)
+
+    def mesh(self) -> trimesh.Trimesh:
+        """Triangle mesh of the part in its owner's frame (what renderers and USD draw)."""
+        if self.shape == "box":
+            mesh = trimesh.creation.box(extents=2 * np.asarray(self.size))
+        elif self.shape == "cylinder":
+            mesh = trimesh.creation.cylinder(radius=self.size[0], height=self.size[1], sections=ROUND_SECTIONS)
+        elif self.shape == "capsule":
+            # trimesh's count is (latitude, longitude): ROUND_SECTIONS facets around the axis.
+            mesh = trimesh.creation.capsule(height=self.size[1], radius=self.size[0], count=[6, ROUND_SECTIONS])
+        else:
+            mesh = trimesh.convex.convex_hull(np.asarray(self.vertices))
+        transform = np.eye(4)
+        transform[:3, :3], transform[:3, 3] = quat_to_matrix(self.orientation), self.position
+        return mesh.apply_transform(transform)
 
     @property
     def volume(self) -> float:

@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
-from workbench_gym.scenes.catalog import COLOURS, MATERIAL_COLOURS
-from workbench_gym.scenes.geometry import BodyGeometry
-from workbench_gym.scenes.parts import Part, quat_from_euler, quat_to_matrix
+from workbench_gym.scenes.catalog import BENCH_FRICTION, COLOURS, MATERIAL_COLOURS
+from workbench_gym.scenes.parts import quat_from_euler
 from workbench_gym.scenes.spec import BenchSpec, CameraSpec, LightSpec, ObjectSpec, SceneSpec, SceneSpecError, validate
 
 try:
@@ -26,21 +25,16 @@ try:
 except ImportError:
     raise ImportError("USD export needs usd-core: pip install 'workbench-gym[usd]'") from None
 try:
-    from pxr import UsdSemantics  # OpenUSD 25.02 and later
+    from pxr import UsdSemantics  # older usd-core releases lack it
 except ImportError:
     UsdSemantics = None
 
 SUFFIXES = (".usda", ".usd")
-#: Lateral friction per material of a body's heaviest part; must equal sim/bodies.py FRICTION (a test checks).
-FRICTION = {"steel": 0.6, "plastic": 0.7, "rubber": 1.0, "wood": 0.7, "brass": 0.6}
-#: The simulated bench keeps PyBullet's default lateral friction (a test checks).
-BENCH_FRICTION = 0.5
 GRAVITY = 9.81
-#: Sensor height in mm (a 35 mm film gate); only focal length over aperture matters for the image.
+#: Sensor height in mm (USD's default horizontal aperture); only focal length over aperture matters for the image.
 VERTICAL_APERTURE = 20.955
 #: Distant-light intensity of Isaac Sim's default stage; PyBullet's light coefficients have no physical unit.
 LIGHT_INTENSITY = 3000.0
-_ROUND_SECTIONS = 12  # facets around a cylinder or capsule, as in the simulator's meshes
 
 #: Prim name of each palette colour; named colours win over the material colours they share (wood, brass).
 _COLOUR_NAMES = {rgb: name for name, rgb in [*MATERIAL_COLOURS.items(), *COLOURS.items()]}
@@ -81,6 +75,9 @@ def build_stage(spec: SceneSpec) -> Usd.Stage:
     scene.CreateGravityDirectionAttr(Gf.Vec3f(0.0, 0.0, -1.0))
     scene.CreateGravityMagnitudeAttr(GRAVITY)
 
+    # Typed group prims: an untyped parent would break the inheritance of transforms and visibility.
+    for group in ("Containers", "Tools", "Cameras", "Lights"):
+        UsdGeom.Xform.Define(stage, f"/World/{group}")
     materials = _Materials(stage)
     _add_bench(stage, spec.bench, materials)
     for group, objects, kinematic in (("Containers", spec.containers, True), ("Tools", spec.tools, False)):
@@ -107,32 +104,12 @@ def prim_names(spec: SceneSpec) -> dict[str, str]:
     return names
 
 
-def part_mesh(part: Part) -> trimesh.Trimesh:
-    """Triangle mesh of a part in its owner's frame, faceted like the simulator's visual meshes."""
-    if part.shape == "box":
-        mesh = trimesh.creation.box(extents=2 * np.asarray(part.size))
-    elif part.shape == "cylinder":
-        mesh = trimesh.creation.cylinder(radius=part.size[0], height=part.size[1], sections=_ROUND_SECTIONS)
-    elif part.shape == "capsule":
-        # trimesh's count is (latitude, longitude): 12 facets around, so the widest points reach the true radius.
-        mesh = trimesh.creation.capsule(height=part.size[1], radius=part.size[0], count=[6, _ROUND_SECTIONS])
-    else:
-        mesh = trimesh.convex.convex_hull(np.asarray(part.vertices))
-    transform = np.eye(4)
-    transform[:3, :3], transform[:3, 3] = quat_to_matrix(part.orientation), part.position
-    return mesh.apply_transform(transform)
-
-
-def part_colour(geometry: BodyGeometry, part: Part, colour: str) -> tuple[float, float, float]:
-    """The instance colour for the category's coloured parts, the material's colour for the rest."""
-    return COLOURS[colour] if part.role in geometry.coloured_roles else MATERIAL_COLOURS[part.material]
-
-
 class _Materials:
     """Creates each preview-surface and physics material once, under /World/Looks."""
 
     def __init__(self, stage: Usd.Stage):
         self.stage = stage
+        UsdGeom.Scope.Define(stage, "/World/Looks")
         self._made: dict[str, UsdShade.Material] = {}
 
     def visual(self, rgb: tuple[float, float, float]) -> UsdShade.Material:
@@ -207,10 +184,10 @@ def _add_object(stage: Usd.Stage, path: str, obj: ObjectSpec, kinematic: bool, m
     mass.CreateMassAttr(geometry.mass)
     mass.CreateCenterOfMassAttr(Gf.Vec3f(*geometry.center_of_mass))
     main_material = max(geometry.parts, key=lambda p: p.mass).material
-    physics = materials.physics(main_material, FRICTION[main_material])
+    physics = materials.physics(main_material, geometry.friction)
     for i, part in enumerate(geometry.parts):
-        look = materials.visual(part_colour(geometry, part, obj.colour))
-        _add_mesh(stage, f"{path}/part_{i:02d}_{Tf.MakeValidIdentifier(part.role)}", part_mesh(part), look, physics)
+        look = materials.visual(geometry.part_colour(part, obj.colour))
+        _add_mesh(stage, f"{path}/part_{i:02d}_{Tf.MakeValidIdentifier(part.role)}", part.mesh(), look, physics)
     _add_labels(prim, {"class": obj.category, "instance": obj.name})
     return prim
 

@@ -28,9 +28,6 @@ from workbench_gym.scenes.parts import Part, quat_from_euler, quat_to_matrix
 from workbench_gym.scenes.spec import ObjectSpec
 
 _SHAPE_TYPES = {"box": pybullet.GEOM_BOX, "cylinder": pybullet.GEOM_CYLINDER, "capsule": pybullet.GEOM_CAPSULE, "mesh": pybullet.GEOM_MESH}
-#: Lateral friction per material of a body's heaviest part.
-FRICTION = {"steel": 0.6, "plastic": 0.7, "rubber": 1.0, "wood": 0.7, "brass": 0.6}
-_ROUND_SECTIONS = 12  # facets of a cylinder or capsule in the visual mesh
 
 #: Palette texture: one 16x16 block per named colour, then per material colour.
 _PALETTE = [*COLOURS.values(), *MATERIAL_COLOURS.values()]
@@ -74,31 +71,12 @@ def _palette_uv(rgb) -> tuple[float, float]:
     return ((col + 0.5) * _BLOCK / size, 1.0 - (row + 0.5) * _BLOCK / size)
 
 
-def _part_mesh(part: Part) -> trimesh.Trimesh:
-    if part.shape == "box":
-        mesh = trimesh.creation.box(extents=2 * np.asarray(part.size))
-    elif part.shape == "cylinder":
-        mesh = trimesh.creation.cylinder(radius=part.size[0], height=part.size[1], sections=_ROUND_SECTIONS)
-    elif part.shape == "capsule":
-        mesh = trimesh.creation.capsule(height=part.size[1], radius=part.size[0], count=[_ROUND_SECTIONS, 6])
-    else:
-        mesh = trimesh.convex.convex_hull(np.asarray(part.vertices))
-    transform = np.eye(4)
-    transform[:3, :3], transform[:3, 3] = quat_to_matrix(part.orientation), part.position
-    return mesh.apply_transform(transform)
-
-
-def part_colour(geometry: BodyGeometry, part: Part, colour: str) -> tuple[float, float, float]:
-    """The instance colour for the category's coloured parts, the material's colour for the rest."""
-    return COLOURS[colour] if part.role in geometry.coloured_roles else MATERIAL_COLOURS[part.material]
-
-
 def visual_mesh_file(geometry: BodyGeometry, colour: str, com: np.ndarray) -> str:
     """OBJ of all parts, flat-shaded, shifted so the centre of mass is the origin, UVs into the palette."""
     lines, n_vertices, n_faces = [], 0, 0
     for uv_index, part in enumerate(geometry.parts, start=1):
-        mesh = _part_mesh(part)
-        u, v = _palette_uv(part_colour(geometry, part, colour))
+        mesh = part.mesh()
+        u, v = _palette_uv(geometry.part_colour(part, colour))
         lines.append(f"vt {u:.6f} {v:.6f}")
         for face, normal in zip(mesh.faces, mesh.face_normals):
             lines += [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in mesh.vertices[face] - com]  # unshared: flat shading
@@ -158,6 +136,5 @@ def build_body(client, obj: ObjectSpec, static: bool, texture: int) -> tuple[int
         useMaximalCoordinates=True,
     )
     client.changeVisualShape(body, -1, textureUniqueId=texture, rgbaColor=[1, 1, 1, 1])
-    main_material = max(geometry.parts, key=lambda p: p.mass).material
-    client.changeDynamics(body, -1, lateralFriction=FRICTION[main_material], rollingFriction=1e-4, spinningFriction=1e-3)
+    client.changeDynamics(body, -1, lateralFriction=geometry.friction, rollingFriction=1e-4, spinningFriction=1e-3)
     return body, frame

@@ -63,6 +63,8 @@ class World:
         self.cameras: dict[str, Camera] = {}
         self.id_lut = np.zeros(1, dtype=np.int32)
         self.physics_steps = 0  # since the scene finished settling
+        #: Called with the world after every physics step (a video recorder, say); empty by default.
+        self.step_listeners: list = []
 
     # --- building -------------------------------------------------------------------------------
     def build(self, spec: SceneSpec, settle: bool = True) -> None:
@@ -135,7 +137,9 @@ class World:
     def step(self, n: int = 1) -> None:
         for _ in range(n):
             self.client.stepSimulation()
-        self.physics_steps += n
+            self.physics_steps += 1
+            for listener in self.step_listeners:
+                listener(self)
 
     @property
     def sim_time(self) -> float:
