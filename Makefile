@@ -1,4 +1,5 @@
 # Two commands set everything up: `make demo` (a planned episode -> video + summary) and `make test`.
+# Until the VLM planner lands, the demo's planner is the privileged oracle.
 # Each creates .venv with Python 3.11 when needed and installs the project into it.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -16,7 +17,7 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed-video
-	$(BIN)/workbench-gym rollout --task PickTool-v0 --planner random --episodes 1 --seed 0 \
+	$(BIN)/workbench-gym rollout --task SortTools-v0 --planner oracle --episodes 1 --seed 0 \
 		--video $(OUT)/demo.mp4 --summary $(OUT)/demo_summary.json
 	@echo "wrote $(OUT)/demo.mp4 and $(OUT)/demo_summary.json"
 
@@ -25,6 +26,8 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/env_speed.py --out benchmarks/results/env_speed.json
+	$(BIN)/python benchmarks/oracle_success.py --episodes 200 --out benchmarks/results/oracle_success.json
+	$(BIN)/python benchmarks/grasp_success.py --tries 100 --out benchmarks/results/grasp_success.json --markdown docs/grasping.md
 
 docs: $(VENV)/.installed-video
 	$(BIN)/python scripts/make_docs_images.py

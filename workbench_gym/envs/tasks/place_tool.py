@@ -12,6 +12,16 @@ from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
 from workbench_gym.sim.world import World
 
 
+SMALL_PARTS = ("screw", "nut", "allen_key")  # what belongs in the small-parts tray
+
+
+def accepts(container: ObjectSpec, tool: ObjectSpec) -> bool:
+    """Whether the tool fits the container and belongs there (only small parts go in the tray)."""
+    if container.category == "parts_tray" and tool.category not in SMALL_PARTS:
+        return False
+    return fits(tool, container_zone(container))
+
+
 def container_phrases(container: ObjectSpec) -> list[str]:
     """Ways to name a container: by place ("left bin"), colour ("blue bin") or kind ("parts tray")."""
     if container.category == "parts_tray":
@@ -30,7 +40,7 @@ class PlaceTool(PlacementTask):
     }
 
     def _fits_somewhere(self, spec: SceneSpec):
-        return lambda tool: any(fits(tool, container_zone(c)) for c in spec.containers)
+        return lambda tool: any(accepts(c, tool) for c in spec.containers)
 
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
         while True:
@@ -41,7 +51,7 @@ class PlaceTool(PlacementTask):
     def reset(self, world: World, rng: np.random.Generator) -> str:
         candidates = goal_candidates(self, world.spec, self._fits_somewhere(world.spec))
         tool, refs = candidates[int(rng.integers(len(candidates)))]
-        containers = [c for c in world.spec.containers if fits(tool, container_zone(c))]
+        containers = [c for c in world.spec.containers if accepts(c, tool)]
         container = containers[int(rng.integers(len(containers)))]
         self.goals = [(tool, container_zone(container))]
         names = container_phrases(container)
