@@ -164,9 +164,13 @@ class MotionPrimitives:
         x_axis = quat_to_matrix(quat)[:, 0]
         return float(np.arctan2(x_axis[1], x_axis[0]))
 
-    def _reachable(self, targets, yaw: float) -> bool:
-        quat = top_down_quaternion(yaw)
-        return all(self.ik.solve_to_tolerance(t, quat).converged for t in targets)
+    def _reachable_yaw(self, targets, yaw: float) -> float | None:
+        """`yaw`, or the same grasp turned half a turn (fingers swapped), whichever the arm reaches; None if neither."""
+        for candidate in (yaw, yaw - np.pi if yaw > 0 else yaw + np.pi):
+            quat = top_down_quaternion(candidate)
+            if all(self.ik.solve_to_tolerance(t, quat).converged for t in targets):
+                return candidate
+        return None
 
     def _result(self, reason: Reason, detail: str = "") -> PrimitiveResult:
         steps, self._steps = self._steps, 0
@@ -185,7 +189,8 @@ class MotionPrimitives:
         x, y, z = position
         z = max(z, top + FINGERTIP_DROP + 0.0015)  # keep the fingertips off the bench
         path = ((x, y, top + cfg.safe_height), (x, y, top + cfg.approach_height), (x, y, z))
-        if not self._reachable(path, yaw):
+        yaw = self._reachable_yaw(path, yaw)
+        if yaw is None:
             return self._result(Reason.UNREACHABLE, f"no IK solution near {np.round(position, 3).tolist()}")
         here = self.robot.ee_pose()[0]
         self._set_gripper(float(np.clip(width, 0.0, MAX_FINGER_WIDTH)))
@@ -215,7 +220,8 @@ class MotionPrimitives:
         if self.held is None:
             return self._result(Reason.MISSED, "nothing is held")
         x, y, z = position
-        if not self._reachable(((x, y, top + cfg.safe_height), (x, y, z)), yaw):
+        yaw = self._reachable_yaw(((x, y, top + cfg.safe_height), (x, y, z)), yaw)
+        if yaw is None:
             return self._result(Reason.UNREACHABLE, f"no IK solution near {np.round(position, 3).tolist()}")
         here = self.robot.ee_pose()[0]
         for i, target in enumerate(((here[0], here[1], top + cfg.safe_height), (x, y, top + cfg.safe_height), (x, y, z))):

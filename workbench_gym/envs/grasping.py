@@ -20,21 +20,31 @@ def grasp_point(world: World, tool: ObjectSpec) -> np.ndarray:
     return position + quat_to_matrix(quaternion) @ np.asarray(tool.geometry.grasp.center)
 
 
-def grasp_pose(world: World, tool: ObjectSpec) -> tuple[np.ndarray, float]:
+#: Where successive grasp attempts sit along the grasp region, as fractions of its half length.
+_SLIDES = (0.0, 0.7, -0.7)
+
+
+def grasp_pose(world: World, tool: ObjectSpec, slide: float = 0.0) -> tuple[np.ndarray, float]:
     """Grasp point and gripper yaw (in [-pi/2, pi/2)) that close the fingers across the grasp region.
 
     At yaw 0 the Panda's fingers close along world y, so the yaw is the closing direction minus 90 deg.
+    `slide` in [-1, 1] moves the grasp point along the region, across the closing direction.
     """
     position, quaternion = world.object_pose(tool.name)
     rot = quat_to_matrix(quaternion)
-    closing = _yaw(rot) + tool.geometry.grasp.closing_yaw
+    grasp = tool.geometry.grasp
+    closing = _yaw(rot) + grasp.closing_yaw
     yaw = (closing - math.pi / 2 + math.pi / 2) % math.pi - math.pi / 2
-    return position + rot @ np.asarray(tool.geometry.grasp.center), yaw
+    along = np.array([math.cos(grasp.closing_yaw + math.pi / 2), math.sin(grasp.closing_yaw + math.pi / 2), 0.0])
+    return position + rot @ (np.asarray(grasp.center) + slide * grasp.half_length * along), yaw
 
 
-def grasp_action(world: World, tool: ObjectSpec) -> Pick:
-    """The privileged Pick of a tool: its grasp pose, fingers opened 2.5 cm wider than the grasp region."""
-    position, yaw = grasp_pose(world, tool)
+def grasp_action(world: World, tool: ObjectSpec, attempt: int = 0) -> Pick:
+    """The privileged Pick of a tool: its grasp pose, fingers opened 2.5 cm wider than the grasp region.
+
+    Retries (`attempt` 1, 2, ...) slide along the grasp region, away from whatever blocked the fingers.
+    """
+    position, yaw = grasp_pose(world, tool, _SLIDES[attempt % len(_SLIDES)])
     return Pick((*position, yaw), min(tool.geometry.grasp.width + 0.025, MAX_FINGER_WIDTH))
 
 

@@ -7,13 +7,15 @@ planners never carry it.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import ClassVar
 
 import numpy as np
 
 from workbench_gym.envs.config import EnvConfig
-from workbench_gym.envs.high_level import HighLevelAction
-from workbench_gym.scenes.spec import SceneSpec
+from workbench_gym.envs.grasping import grasp_action
+from workbench_gym.envs.high_level import HighLevelAction, Pick
+from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
 from workbench_gym.sim.world import World
 
 TASKS: dict[str, type[Task]] = {}
@@ -34,6 +36,18 @@ class Task:
 
     def __init__(self, config: EnvConfig):
         self.config = config
+        self.pick_attempts: Counter[str] = Counter()
+
+    def start(self, world: World, rng: np.random.Generator) -> str:
+        """Begin an episode: forget the oracle's grasp attempts, then `reset`."""
+        self.pick_attempts = Counter()
+        return self.reset(world, rng)
+
+    def oracle_pick(self, world: World, tool: ObjectSpec) -> Pick:
+        """The oracle's next grasp of `tool`: each retry slides along the tool's grasp region."""
+        attempt = self.pick_attempts[tool.name]
+        self.pick_attempts[tool.name] += 1
+        return grasp_action(world, tool, attempt)
 
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
         raise NotImplementedError

@@ -72,7 +72,7 @@ class WorkbenchEnv(gym.Env):
             check_text(instruction, "options['instruction']")
         spec = self.task.sample_scene(self.np_random)
         self.build(dataclasses.replace(spec, cameras=list(self.camera_specs.values())))
-        self.instruction = self.task.reset(self.world, self.np_random)
+        self.instruction = self.task.start(self.world, self.np_random)
         if instruction is not None:
             self.instruction = instruction
         self.dialog, self._primitives_run, self._progress = "", 0, self.task.progress(self.world)

@@ -11,7 +11,6 @@ import dataclasses
 
 import numpy as np
 
-from workbench_gym.envs.grasping import grasp_action
 from workbench_gym.envs.high_level import Ask, Done, HighLevelAction, Pick, Place
 from workbench_gym.envs.language import phrase, referring_expressions
 from workbench_gym.envs.task import Task, register_task
@@ -89,4 +88,4 @@ class ClarifyTool(Task):
     def oracle(self, world: World, held: str | None) -> HighLevelAction:
         if not self.asked:
             return Ask("Which one do you mean?")
-        return grasp_action(world, self.target) if held is None else Done()
+        return self.oracle_pick(world, self.target) if held is None else Done()

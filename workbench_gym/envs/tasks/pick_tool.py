@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench_gym.envs.grasping import fingers_touching, grasp_action, grasp_point
+from workbench_gym.envs.grasping import fingers_touching, grasp_point
 from workbench_gym.envs.high_level import Done, HighLevelAction
 from workbench_gym.envs.language import phrase
 from workbench_gym.envs.task import Task, register_task
@@ -50,4 +50,4 @@ class PickTool(Task):
         return tool_info(self.target)
 
     def oracle(self, world: World, held: str | None) -> HighLevelAction:
-        return grasp_action(world, self.target) if held is None else Done()
+        return self.oracle_pick(world, self.target) if held is None else Done()

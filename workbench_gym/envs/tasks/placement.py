@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workbench_gym.envs.grasping import grasp_action, place_action
+from workbench_gym.envs.grasping import place_action
 from workbench_gym.envs.high_level import Done, HighLevelAction
 from workbench_gym.envs.task import Task
 from workbench_gym.scenes.geometry import container_interior
@@ -93,5 +93,5 @@ class PlacementTask(Task):
             return place_action(world, stray, world.robot.ee_pose()[0][:2], world.spec.bench.height)
         for tool, zone in self.goals:
             if not in_zone(world, tool, zone):
-                return grasp_action(world, tool)
+                return self.oracle_pick(world, tool)
         return Done()
