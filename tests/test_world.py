@@ -126,3 +126,25 @@ def test_close_disconnects_and_is_idempotent(spec12):
     world.close()
     assert not pybullet.isConnected(cid)
     assert not world.connected
+
+
+def _full_render(world, camera):
+    layers, world.layers = world.layers, None
+    try:
+        return world.render(camera)
+    finally:
+        world.layers = layers
+
+
+@pytest.mark.parametrize("camera", ["front", "overhead"])
+def test_cached_scenery_composite_equals_a_full_render(world12, spec12, camera):
+    """Fixed cameras draw static scenery once and composite moving bodies by depth: same pixels."""
+    world12.render(camera)  # caches the background
+    world12.robot.reset(ARM_AWAY)
+    world12.set_object_pose(spec12.tools[0], (0.45, 0.0, spec12.bench.height + 0.2))
+    bin_ = spec12.containers[0]
+    world12.set_object_pose(bin_, (bin_.pose.position[0], bin_.pose.position[1] + 0.03, bin_.pose.position[2]))
+    fast, full = world12.render(camera), _full_render(world12, camera)
+    np.testing.assert_array_equal(fast.rgb, full.rgb)
+    np.testing.assert_array_equal(fast.depth, full.depth)
+    np.testing.assert_array_equal(fast.segmentation, full.segmentation)

@@ -54,6 +54,7 @@ class Camera:
         # principal point is (W/2, H/2 - 1) in pixel indices (checked to 3 um by back-projection).
         self.intrinsics = np.array([[fy, 0, spec.width / 2], [0, fy, spec.height / 2 - 1], [0, 0, 1]], dtype=np.float32)
         self._fixed = None if spec.mount == "wrist" else self._matrices(spec.eye, spec.target, spec.up)
+        self._background = None  # cached static-scenery buffers of a fixed camera
 
     @staticmethod
     def _matrices(eye, target, up):
@@ -68,9 +69,8 @@ class Camera:
         eye, target = (rot @ np.asarray(p) + position for p in (self.spec.eye, self.spec.target))
         return self._matrices(eye, target, rot @ np.asarray(self.spec.up))
 
-    def render(self, client, id_lut: np.ndarray, mount_pose=None, rgb=True, depth=True, segmentation=True) -> CameraFrame:
-        """Render the requested buffers; segmentation maps PyBullet body ids through `id_lut`."""
-        view, extrinsics = self.view(mount_pose)
+    def _capture(self, client, view, segmentation: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Raw TinyRenderer buffers: RGB (H, W, 3) uint8, z-buffer (H, W) in [0, 1], body ids or None."""
         s, light = self.spec, self.light
         flags = 0 if segmentation else pybullet.ER_NO_SEGMENTATION_MASK
         _, _, colour, zbuf, seg = client.getCameraImage(
@@ -78,10 +78,37 @@ class Camera:
             lightDirection=list(light.direction), lightColor=list(light.colour), lightAmbientCoeff=light.ambient,
             lightDiffuseCoeff=light.diffuse, lightSpecularCoeff=light.specular, shadow=int(light.shadow),
         )
-        out_rgb = np.asarray(colour, dtype=np.uint8).reshape(s.height, s.width, 4)[..., :3].copy() if rgb else None
-        out_depth = None
-        if depth:
-            z = np.asarray(zbuf, dtype=np.float32).reshape(s.height, s.width)
-            out_depth = (s.far * s.near / (s.far - (s.far - s.near) * z)).astype(np.float32)
-        out_seg = id_lut[np.asarray(seg, dtype=np.int64).reshape(s.height, s.width) + 1] if segmentation else None
-        return CameraFrame(out_rgb, out_depth, out_seg, self.intrinsics.copy(), extrinsics.copy())
+        rgb = np.asarray(colour, dtype=np.uint8).reshape(s.height, s.width, 4)[..., :3]
+        z = np.asarray(zbuf, dtype=np.float32).reshape(s.height, s.width)
+        ids = np.asarray(seg, dtype=np.int64).reshape(s.height, s.width) if segmentation else None
+        return rgb, z, ids
+
+    def render(self, client, id_lut: np.ndarray, mount_pose=None, rgb=True, depth=True, segmentation=True, layers=None) -> CameraFrame:
+        """Render the requested buffers; segmentation maps PyBullet body ids through `id_lut`.
+
+        With `layers` (see `World`), a fixed camera draws the static scenery once, caches it, and
+        afterwards draws only the moving bodies and composites them over it by depth: TinyRenderer's
+        cost is mostly pixel fill, and the bench top fills most of the frame.
+        """
+        view, extrinsics = self.view(mount_pose)
+        if layers is None or self._fixed is None:
+            colour, z, ids = self._capture(client, view, segmentation)
+        else:
+            if self._background is None:
+                with layers.only_static():
+                    self._background = self._capture(client, view, True)
+            with layers.only_moving():
+                colour, z, ids = self._capture(client, view, segmentation)
+            back_colour, back_z, back_ids = self._background
+            front = z < back_z
+            colour = np.where(front[..., None], colour, back_colour)
+            ids = np.where(front, ids, back_ids) if segmentation else None
+            z = np.where(front, z, back_z)
+        s = self.spec
+        out_depth = (s.far * s.near / (s.far - (s.far - s.near) * z)).astype(np.float32) if depth else None
+        out_seg = id_lut[ids + 1] if segmentation else None
+        return CameraFrame(colour.copy() if rgb else None, out_depth, out_seg, self.intrinsics.copy(), extrinsics.copy())
+
+    def forget_background(self) -> None:
+        """Drop the cached static scenery (after a static body moved)."""
+        self._background = None

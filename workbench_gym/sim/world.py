@@ -7,6 +7,7 @@ gives bit-identical states whatever the client did before. Knows nothing of task
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,40 @@ FIRST_OBJECT_ID = 3
 ROBOT_BASE = (0.0, 0.0)  # x, y of the arm's base; it stands at bench height
 SETTLE_SECONDS = 0.3
 _FALL_MARGIN = 0.02  # metres below the bench top that counts as fallen
+
+
+class SceneLayers:
+    """Shows only the static scenery or only the moving bodies, by making the others transparent.
+
+    TinyRenderer skips fully transparent shapes, so a hidden layer costs nothing to draw.
+    """
+
+    def __init__(self, client, static: list[int], moving: list[int]):
+        self.client = client
+        self.static, self.moving = self._links(static), self._links(moving)
+
+    def _links(self, bodies: list[int]) -> list[tuple[int, int, tuple]]:
+        out = {}
+        for body in bodies:
+            for shape in self.client.getVisualShapeData(body):
+                out.setdefault((shape[0], shape[1]), tuple(shape[7]))
+        return [(body, link, rgba) for (body, link), rgba in out.items()]
+
+    @contextmanager
+    def _hidden(self, links):
+        for body, link, rgba in links:
+            self.client.changeVisualShape(body, link, rgbaColor=[*rgba[:3], 0.0])
+        try:
+            yield
+        finally:
+            for body, link, rgba in links:
+                self.client.changeVisualShape(body, link, rgbaColor=list(rgba))
+
+    def only_static(self):
+        return self._hidden(self.moving)
+
+    def only_moving(self):
+        return self._hidden(self.static)
 
 
 class SceneSettleError(RuntimeError):
@@ -101,6 +136,8 @@ class World:
         for name, body in self.bodies.items():
             lut[body + 1] = self.instance_ids[name]
         self.id_lut = lut
+        statics = [self.bench_body, pedestal, *(self.bodies[c.name] for c in spec.containers)]
+        self.layers = SceneLayers(c, statics, [self.robot.body, *(self.bodies[t.name] for t in spec.tools)])
         self._tool_coms = np.array([self.frames[t.name].com for t in spec.tools]).reshape(-1, 3)
         light = spec.lights[0]
         self.cameras = {cam.name: Camera(cam, light) for cam in spec.cameras}
@@ -177,6 +214,9 @@ class World:
         self.client.resetBasePositionAndOrientation(self.bodies[obj.name], pos, orn)
         self.client.resetBaseVelocity(self.bodies[obj.name], [0, 0, 0], [0, 0, 0])
         self.client.changeDynamics(self.bodies[obj.name], -1, activationState=pybullet.ACTIVATION_STATE_WAKE_UP)
+        if obj in self.spec.containers:  # static scenery moved: cached backgrounds are stale
+            for cam in self.cameras.values():
+                cam.forget_background()
 
     # --- sensing ------------------------------------------------------------------------------
     def render(self, camera: str, rgb=True, depth=True, segmentation=True) -> CameraFrame:
@@ -185,7 +225,7 @@ class World:
             raise KeyError(f"no camera {camera!r}; this scene has {sorted(self.cameras)}")
         cam = self.cameras[camera]
         mount = self.robot.link_pose(HAND_LINK) if cam.spec.mount == "wrist" else None
-        return cam.render(self.client, self.id_lut, mount, rgb=rgb, depth=depth, segmentation=segmentation)
+        return cam.render(self.client, self.id_lut, mount, rgb=rgb, depth=depth, segmentation=segmentation, layers=self.layers)
 
     # --- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:
