@@ -51,7 +51,7 @@ def test_instruction_splits_are_disjoint(task):
     assert not texts["train"] & texts["test"]
 
 
-@pytest.mark.parametrize("task", ["PickTool", "PlaceTool", "FetchTool"])
+@pytest.mark.parametrize("task", ["PickTool", "PlaceTool", "FetchTool", "ClarifyTool"])
 def test_variant_splits(task):
     for split in ("seen", "unseen"):
         env = make(task, variant_split=split)
@@ -251,5 +251,16 @@ def test_primitive_mode_truncates_after_max_primitives():
         for i in range(env.unwrapped.task.max_primitives):
             *_, terminated, truncated, info = env.step(Ask("hello?"))
         assert truncated and not terminated
+    finally:
+        env.close()
+
+
+def test_unsatisfiable_scene_requests_fail_clearly():
+    from workbench_gym.envs.tasks.goals import MAX_SCENE_SAMPLES, sample_until
+
+    env = make("PickTool", n_tools=3)
+    try:
+        with pytest.raises(RuntimeError, match=f"none of {MAX_SCENE_SAMPLES} sampled scenes suits the task with n_tools=3"):
+            sample_until(env.unwrapped.task, np.random.default_rng(0), lambda spec: False)
     finally:
         env.close()

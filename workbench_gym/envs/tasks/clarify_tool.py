@@ -14,9 +14,8 @@ import numpy as np
 from workbench_gym.envs.high_level import Ask, Done, HighLevelAction, Pick, Place
 from workbench_gym.envs.language import phrase, referring_expressions
 from workbench_gym.envs.task import Task, register_task
-from workbench_gym.envs.tasks.goals import LIFT_HEIGHT, goal_candidates, lift, tool_info
+from workbench_gym.envs.tasks.goals import LIFT_HEIGHT, goal_candidates, graspable, lift, sample_until, tool_info
 from workbench_gym.scenes.catalog import get_category, is_held_out
-from workbench_gym.scenes.sampler import sample_clutter
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World
 
@@ -33,31 +32,30 @@ class ClarifyTool(Task):
     }
 
     def _twins(self, spec: SceneSpec):
-        """Reachable same-category tools of different sizes that may share a colour within the split."""
-        unseen = self.config.variant_split == "unseen"
-        reachable = {t.name for t, _ in goal_candidates(self, spec)}
-        tools = [t for t in spec.tools if t.name in reachable]
-        for i, a in enumerate(tools):
-            for b in tools[i + 1:]:
-                if a.category == b.category and a.size != b.size and is_held_out(b.category, b.size, a.colour) == unseen:
-                    return a, b
+        """(goal, twin): a goal candidate and a graspable tool of its category in another size.
+
+        Recoloured alike they make the ambiguity; in the "seen" split the recoloured twin must stay a
+        seen variant, in "unseen" the goal is the held-out one.
+        """
+        seen = self.config.variant_split == "seen"
+        for a, _ in goal_candidates(self, spec):
+            for b in spec.tools:
+                if b.category == a.category and b.size != a.size and graspable(spec, b):
+                    if not (seen and is_held_out(b.category, b.size, a.colour)):
+                        return a, b
         return None
 
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
-        while True:
-            spec = sample_clutter(int(rng.integers(2**31)), max(self.config.n_tools, 6), density=self.config.density,
-                                  seen_variants_only=self.config.variant_split == "seen")
-            twins = self._twins(spec)
-            if twins:
-                # Same colour for both, so "the {colour} {category}" fits two tools.
-                a, b = twins
-                spec.tools = [dataclasses.replace(t, colour=a.colour) if t.name == b.name else t for t in spec.tools]
-                self._twin_names = (a.name, b.name)
-                return spec
+        spec = sample_until(self, rng, lambda s: self._twins(s) is not None, n_tools=max(self.config.n_tools, 6))
+        a, b = self._twins(spec)
+        # Same colour for both, so "the {colour} {category}" fits two tools.
+        spec.tools = [dataclasses.replace(t, colour=a.colour) if t.name == b.name else t for t in spec.tools]
+        self._twin_names = (a.name, b.name)
+        return spec
 
     def reset(self, world: World, rng: np.random.Generator) -> str:
         a, b = (next(t for t in world.spec.tools if t.name == name) for name in self._twin_names)
-        self.target = (a, b)[int(rng.integers(2))]
+        self.target = a if self.config.variant_split == "unseen" else (a, b)[int(rng.integers(2))]
         self.asked = False
         self.acted_before_asking = False
         if rng.random() < 0.5:

@@ -6,10 +6,9 @@ import numpy as np
 
 from workbench_gym.envs.language import phrase
 from workbench_gym.envs.task import register_task
-from workbench_gym.envs.tasks.goals import clear_of_containers, goal_candidates
+from workbench_gym.envs.tasks.goals import graspable, sample_until
 from workbench_gym.envs.tasks.placement import PlacementTask, container_zone
 from workbench_gym.scenes.catalog import TOOLS
-from workbench_gym.scenes.sampler import sample_clutter
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World
 
@@ -27,17 +26,15 @@ class CollectScrews(PlacementTask):
 
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
         others = [c for c in TOOLS if c != "screw"]
-        while True:
-            n_screws = int(rng.integers(SCREWS[0], SCREWS[1] + 1))
-            n = max(self.config.n_tools, n_screws + 1)
-            mix = {**{c: (n - n_screws) / len(others) / n for c in others}, "screw": n_screws / n}
-            spec = sample_clutter(int(rng.integers(2**31)), n, category_mix=mix, density=self.config.density,
-                                  seen_variants_only=self.config.variant_split == "seen")
+        n_screws = int(rng.integers(SCREWS[0], SCREWS[1] + 1))
+        n = max(self.config.n_tools, n_screws + 1)
+        mix = {**{c: (n - n_screws) / len(others) / n for c in others}, "screw": n_screws / n}
+
+        def accept(spec: SceneSpec) -> bool:
             screws = [t for t in spec.tools if t.category == "screw"]
-            reachable = {t.name for t, _ in goal_candidates(self, spec, lambda t: t.category == "screw")} | {
-                t.name for t in screws if self.config.variant_split == "unseen" and clear_of_containers(spec, t)}
-            if screws and all(t.name in reachable for t in screws):
-                return spec
+            return bool(screws) and all(graspable(spec, t) for t in screws)
+
+        return sample_until(self, rng, accept, n_tools=n, category_mix=mix)
 
     def reset(self, world: World, rng: np.random.Generator) -> str:
         tray = container_zone(next(c for c in world.spec.containers if c.category == "parts_tray"))

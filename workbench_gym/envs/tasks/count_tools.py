@@ -10,8 +10,8 @@ import numpy as np
 from workbench_gym.envs.high_level import Answer, Done, HighLevelAction
 from workbench_gym.envs.language import FAMILY_NAMES, PLURALS
 from workbench_gym.envs.task import Task, register_task
+from workbench_gym.envs.tasks.goals import sample_until
 from workbench_gym.scenes.catalog import COLOURS, TOOLS, get_category
-from workbench_gym.scenes.sampler import sample_clutter
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World
 
@@ -56,8 +56,7 @@ class CountTools(Task):
     templates = {split: tuple(t for q in QUESTIONS.values() for t in q[split]) for split in ("train", "test")}
 
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
-        return sample_clutter(int(rng.integers(2**31)), self.config.n_tools, density=self.config.density,
-                              seen_variants_only=self.config.variant_split == "seen")
+        return sample_until(self, rng, lambda spec: True)
 
     def reset(self, world: World, rng: np.random.Generator) -> str:
         tools = world.spec.tools

@@ -7,7 +7,7 @@ import numpy as np
 from workbench_gym.envs.language import phrase
 from workbench_gym.envs.task import register_task
 from workbench_gym.envs.tasks.goals import goal_candidates, sample_scene_with_goal
-from workbench_gym.envs.tasks.placement import HANDOVER_AREA, PlacementTask, fits, handover_zone
+from workbench_gym.envs.tasks.placement import HANDOVER_AREA, PlacementTask, handover_zone
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World
 
@@ -21,11 +21,8 @@ class FetchTool(PlacementTask):
         "test": ("hand me the {ref}", "I need the {ref}, can you pass it over?"),
     }
 
-    def _fits(self, height: float):
-        return lambda tool: fits(tool, handover_zone(height), margin=-0.2)  # may overhang the patch
-
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
-        return sample_scene_with_goal(self, rng, keep=None, keep_clear=[HANDOVER_AREA])
+        return sample_scene_with_goal(self, rng, keep_clear=[HANDOVER_AREA])
 
     def reset(self, world: World, rng: np.random.Generator) -> str:
         candidates = goal_candidates(self, world.spec)

@@ -15,6 +15,7 @@ from workbench_gym.sim.world import ROBOT_BASE, World
 
 LIFT_HEIGHT = 0.10  # metres above the bench top, bottom of the tool
 REACH = 0.68  # metres from the arm's base within which goals are chosen
+MAX_SCENE_SAMPLES = 200
 HAND_CLEARANCE = 0.11  # metres from a container wall a grasp point keeps (the Panda hand is 20 cm wide)
 
 
@@ -34,16 +35,20 @@ def lift(world: World, tool: ObjectSpec) -> float:
     return world.client.getAABB(world.bodies[tool.name])[0][2] - world.spec.bench.height
 
 
-def goal_candidates(task: Task, spec: SceneSpec, keep: Callable[[ObjectSpec], bool] | None = None) -> list[tuple[ObjectSpec, list[str]]]:
-    """Reachable tools that a phrase picks out uniquely, of the variant split the task is set to."""
+def graspable(spec: SceneSpec, tool: ObjectSpec) -> bool:
+    """Whether the arm reaches the tool from above and its hand clears the containers."""
+    x, y = tool.pose.position[:2]
+    return bool(np.hypot(x - ROBOT_BASE[0], y - ROBOT_BASE[1]) <= REACH and x >= 0.3 and clear_of_containers(spec, tool))
+
+
+def goal_candidates(task: Task, spec: SceneSpec, keep: Callable[[SceneSpec, ObjectSpec], bool] | None = None) -> list[tuple[ObjectSpec, list[str]]]:
+    """Graspable tools of the task's variant split that a phrase picks out uniquely, with those phrases."""
     unseen = task.config.variant_split == "unseen"
     out = []
     for tool in spec.tools:
-        if np.hypot(*(np.asarray(tool.pose.position[:2]) - ROBOT_BASE)) > REACH or tool.pose.position[0] < 0.3:
+        if not graspable(spec, tool) or unseen != is_held_out(tool.category, tool.size, tool.colour):
             continue
-        if unseen != is_held_out(tool.category, tool.size, tool.colour) or not clear_of_containers(spec, tool):
-            continue
-        if keep is not None and not keep(tool):
+        if keep is not None and not keep(spec, tool):
             continue
         refs = referring_expressions(tool, spec)
         if refs:
@@ -51,13 +56,23 @@ def goal_candidates(task: Task, spec: SceneSpec, keep: Callable[[ObjectSpec], bo
     return out
 
 
-def sample_scene_with_goal(task: Task, rng: np.random.Generator, keep: Callable[[ObjectSpec], bool] | None = None, **sampler) -> SceneSpec:
-    """Resample until the scene has a goal candidate (a few tries at most)."""
-    seen_only = task.config.variant_split == "seen"
-    while True:
-        spec = sample_clutter(int(rng.integers(2**31)), task.config.n_tools, density=task.config.density, seen_variants_only=seen_only, **sampler)
-        if goal_candidates(task, spec, keep):
+def sample_until(task: Task, rng: np.random.Generator, accept: Callable[[SceneSpec], bool], **sampler) -> SceneSpec:
+    """The first clutter sample (of the task's variant split) that `accept` takes; a clear error if none comes."""
+    cfg = task.config
+    options = {"n_tools": cfg.n_tools, "density": cfg.density, "seen_variants_only": cfg.variant_split == "seen", **sampler}
+    for _ in range(MAX_SCENE_SAMPLES):
+        spec = sample_clutter(int(rng.integers(2**31)), **options)
+        if accept(spec):
             return spec
+    raise RuntimeError(
+        f"{task.name}: none of {MAX_SCENE_SAMPLES} sampled scenes suits the task with n_tools={options['n_tools']}, "
+        f"density={cfg.density}, variant_split={cfg.variant_split!r}; try more tools or a lower density"
+    )
+
+
+def sample_scene_with_goal(task: Task, rng: np.random.Generator, keep: Callable[[SceneSpec, ObjectSpec], bool] | None = None, **sampler) -> SceneSpec:
+    """A scene with at least one goal candidate."""
+    return sample_until(task, rng, lambda spec: bool(goal_candidates(task, spec, keep)), **sampler)
 
 
 def tool_info(tool: ObjectSpec) -> dict:

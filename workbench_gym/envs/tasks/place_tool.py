@@ -39,17 +39,15 @@ class PlaceTool(PlacementTask):
         "test": ("move the {ref} to the {container}", "drop the {ref} in the {container}, please"),
     }
 
-    def _fits_somewhere(self, spec: SceneSpec):
-        return lambda tool: any(accepts(c, tool) for c in spec.containers)
+    @staticmethod
+    def _fits_somewhere(spec: SceneSpec, tool: ObjectSpec) -> bool:
+        return any(accepts(c, tool) for c in spec.containers)
 
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
-        while True:
-            spec = sample_scene_with_goal(self, rng)
-            if goal_candidates(self, spec, self._fits_somewhere(spec)):
-                return spec
+        return sample_scene_with_goal(self, rng, self._fits_somewhere)
 
     def reset(self, world: World, rng: np.random.Generator) -> str:
-        candidates = goal_candidates(self, world.spec, self._fits_somewhere(world.spec))
+        candidates = goal_candidates(self, world.spec, self._fits_somewhere)
         tool, refs = candidates[int(rng.integers(len(candidates)))]
         containers = [c for c in world.spec.containers if accepts(c, tool)]
         container = containers[int(rng.integers(len(containers)))]

@@ -14,10 +14,9 @@ import numpy as np
 
 from workbench_gym.envs.language import phrase
 from workbench_gym.envs.task import register_task
-from workbench_gym.envs.tasks.goals import goal_candidates
+from workbench_gym.envs.tasks.goals import graspable, sample_until
 from workbench_gym.envs.tasks.placement import PlacementTask, container_zone, fits, in_zone
 from workbench_gym.scenes.catalog import get_category
-from workbench_gym.scenes.sampler import sample_clutter
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World
 
@@ -36,14 +35,11 @@ class SortTools(PlacementTask):
     }
 
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
-        while True:
-            n = int(np.clip(self.config.n_tools, 3, 6))
-            spec = sample_clutter(int(rng.integers(2**31)), n, category_mix=SORTABLE, density=self.config.density,
-                                  seen_variants_only=self.config.variant_split == "seen")
+        def accept(spec: SceneSpec) -> bool:
             bins = {c.name: container_zone(c) for c in spec.containers}
-            ok = {t.name for t, _ in goal_candidates(self, spec, lambda t: True)} if self.config.variant_split == "seen" else {t.name for t in spec.tools}
-            if all(t.name in ok and fits(t, bins[FAMILY_BINS[get_category(t.category).family]]) for t in spec.tools):
-                return spec
+            return all(graspable(spec, t) and fits(t, bins[FAMILY_BINS[get_category(t.category).family]]) for t in spec.tools)
+
+        return sample_until(self, rng, accept, n_tools=int(np.clip(self.config.n_tools, 3, 6)), category_mix=SORTABLE)
 
     def reset(self, world: World, rng: np.random.Generator) -> str:
         bins = {c.name: container_zone(c) for c in world.spec.containers}
