@@ -31,26 +31,29 @@ class ClarifyTool(Task):
         "test": ("could you grab the {ref}?", "I need the {ref}"),
     }
 
-    def _twins(self, spec: SceneSpec):
-        """(goal, twin): a goal candidate and a graspable tool of its category in another size.
+    def _ambiguous(self, spec: SceneSpec) -> tuple[SceneSpec, tuple[str, str]] | None:
+        """The scene with a goal's twin recoloured like it, and the twins' names; None if no pair works.
 
-        Recoloured alike they make the ambiguity; in the "seen" split the recoloured twin must stay a
-        seen variant, in "unseen" the goal is the held-out one.
+        A twin is a graspable tool of the goal's category in another size. Recoloured alike, "the
+        {colour} {category}" fits both, yet each keeps a phrase of its own for the supervisor's reply.
+        In the "seen" split the recoloured twin must stay a seen variant.
         """
         seen = self.config.variant_split == "seen"
         for a, _ in goal_candidates(self, spec):
             for b in spec.tools:
-                if b.category == a.category and b.size != a.size and graspable(spec, b):
-                    if not (seen and is_held_out(b.category, b.size, a.colour)):
-                        return a, b
+                if b.category != a.category or b.size == a.size or not graspable(spec, b):
+                    continue
+                if seen and is_held_out(b.category, b.size, a.colour):
+                    continue
+                tools = [dataclasses.replace(t, colour=a.colour) if t.name == b.name else t for t in spec.tools]
+                recoloured = dataclasses.replace(spec, tools=tools)
+                if all(referring_expressions(t, recoloured) for t in tools if t.name in (a.name, b.name)):
+                    return recoloured, (a.name, b.name)
         return None
 
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
-        spec = sample_until(self, rng, lambda s: self._twins(s) is not None, n_tools=max(self.config.n_tools, 6))
-        a, b = self._twins(spec)
-        # Same colour for both, so "the {colour} {category}" fits two tools.
-        spec.tools = [dataclasses.replace(t, colour=a.colour) if t.name == b.name else t for t in spec.tools]
-        self._twin_names = (a.name, b.name)
+        spec = sample_until(self, rng, lambda s: self._ambiguous(s) is not None, n_tools=max(self.config.n_tools, 6))
+        spec, self._twin_names = self._ambiguous(spec)
         return spec
 
     def reset(self, world: World, rng: np.random.Generator) -> str:
