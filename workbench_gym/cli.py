@@ -38,7 +38,7 @@ def _info(args) -> int:
     print("environments:")
     for name in data["envs"]:
         task = TASKS[task_name(name)]
-        print(f"  {name}  (max_episode_steps={task.max_episode_steps})")
+        print(f"  {name}  (max_episode_steps={task.max_episode_steps}, max_primitives={task.max_primitives})")
     for key in ("obs_modes", "control_modes", "render_modes", "cameras"):
         print(f"{key.replace('_', ' ')}: {', '.join(data[key])}")
     print(f"tool categories ({len(TOOLS)}): {', '.join(TOOLS)}")
