@@ -112,3 +112,14 @@ def test_tool_inside_a_container_is_a_valid_spec_and_settles(one_tool_world):
     spec = dataclasses.replace(world.spec, tools=[ObjectSpec("nut_in_bin", "nut", "large", "brass", Pose((x, y, z + 0.006)))])
     world.build(spec)
     assert world.fallen_objects() == []
+
+
+def test_containers_are_never_grasped(one_tool_world):
+    """Fingers closing on the tray's wall must not weld the (fixed) tray to the hand."""
+    world, _ = one_tool_world()
+    tray = next(c for c in world.spec.containers if c.category == "parts_tray")
+    x, y, z = tray.pose.position
+    wall_y = y + tray.geometry.bounds[1, 1] - 0.002  # the middle of the +y wall
+    result = MotionPrimitives(world).pick((x, wall_y, z + 0.03), 0.0, width=0.03)
+    assert result.reason is Reason.MISSED and result.held is None
+    assert world.client.getNumConstraints() == 0

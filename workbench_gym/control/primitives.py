@@ -150,10 +150,11 @@ class MotionPrimitives:
         return self._touching_both_pads()
 
     def _touching_both_pads(self) -> str | None:
-        """The object both finger pads touch, if one does."""
+        """The tool both finger pads touch, if one does (containers are fixed: never grasped)."""
         client, robot = self.world.client, self.robot.body
         touched = [{c[2] for c in client.getContactPoints(bodyA=robot, linkIndexA=link)} for link in FINGER_JOINTS]
-        for name, body in self.world.bodies.items():
+        for tool in self.world.spec.tools:
+            name, body = tool.name, self.world.bodies[tool.name]
             if body in touched[0] and body in touched[1]:
                 return name
         return None

@@ -7,6 +7,7 @@ that share a zone over slots so they do not land on one another.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,8 @@ class Zone:
     half: tuple[float, float]
     floor_z: float
     rim_z: float
+    #: Drop points (local x, y) for successive tools, as fractions of the half extents.
+    slots: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.0, 0.55), (0.0, -0.55), (0.0, 0.3), (0.0, -0.3))
 
     def contains(self, point) -> bool:
         c, s = np.cos(self.yaw), np.sin(self.yaw)
@@ -40,18 +43,23 @@ class Zone:
         return bool(np.all(np.abs(local) <= self.half) and point[2] < self.rim_z)
 
     def slot(self, index: int) -> np.ndarray:
-        """Drop point of the index-th tool into this zone: side by side across the zone."""
-        offsets = (0.0, 0.55, -0.55, 0.3, -0.3)
-        local = np.array([0.0, offsets[index % len(offsets)] * self.half[1]])
+        """Drop point of the index-th tool into this zone (side by side in a bin, one per tray compartment)."""
+        fx, fy = self.slots[index % len(self.slots)]
+        local = np.array([fx * self.half[0], fy * self.half[1]])
         c, s = np.cos(self.yaw), np.sin(self.yaw)
         return np.asarray(self.center) + np.array([c * local[0] - s * local[1], s * local[0] + c * local[1]])
+
+
+#: The parts tray's compartments: one across its -x half, two side by side in its +x half.
+TRAY_SLOTS = ((-0.5, 0.0), (0.5, 0.5), (0.5, -0.5), (-0.5, 0.5), (-0.5, -0.5))
 
 
 def container_zone(container: ObjectSpec) -> Zone:
     lo, hi = container_interior(container.category, container.size)
     x, y, z = container.pose.position
-    floor = z + 0.005
-    return Zone(container.name, (x, y), container.pose.rpy[2], tuple((hi - lo) / 2), floor, z + container.geometry.bounds[1, 2])
+    rim = z + container.geometry.bounds[1, 2]
+    zone = Zone(container.name, (x, y), container.pose.rpy[2], tuple((hi - lo) / 2), z + 0.005, rim)
+    return dataclasses.replace(zone, slots=TRAY_SLOTS) if container.category == "parts_tray" else zone
 
 
 def handover_zone(bench_height: float) -> Zone:
