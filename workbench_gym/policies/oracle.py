@@ -16,8 +16,6 @@ from workbench_gym.envs.high_level import encode
 class OraclePlanner:
     """Acts for an env made with `control_mode="primitive"`."""
 
-    privileged = True
-
     def __init__(self, env: gym.Env):
         self.env = env.unwrapped
         if self.env.config.control_mode != "primitive":

@@ -19,8 +19,6 @@ class Planner(Protocol):
 class RandomPlanner:
     """Uniform random actions from the action space, seeded: the floor any planner must beat."""
 
-    privileged = False
-
     def __init__(self, env: gym.Env, seed: int | None = None):
         self.action_space = env.action_space
         self.action_space.seed(seed)
