@@ -16,8 +16,7 @@ from workbench_gym.sim.world import World
 
 def grasp_point(world: World, tool: ObjectSpec) -> np.ndarray:
     """World position of a tool's grasp-region centre."""
-    position, quaternion = world.object_pose(tool.name)
-    return position + quat_to_matrix(quaternion) @ np.asarray(tool.geometry.grasp.center)
+    return grasp_pose(world, tool)[0]
 
 
 #: Where successive grasp attempts sit along the grasp region, as fractions of its half length.
