@@ -12,7 +12,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# torch comes first, pinned to the CPU wheel: a bare requirement would pull a multi-GB CUDA build.
+TORCH ?= torch==2.13.0
+
 $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -e ".[$*]"
 	touch $@
 
