@@ -1,4 +1,4 @@
-"""`workbench-gym` command line: info, render, rollout, export-usd."""
+"""`workbench-gym` command line: info, render, rollout, export-usd, record, generate, dataset."""
 
 from __future__ import annotations
 
@@ -9,10 +9,14 @@ from pathlib import Path
 
 import gymnasium as gym
 
+from workbench_gym.demonstrations.cli import add_record_parser
 from workbench_gym.envs.config import CAMERAS, CONTROL_MODES, OBS_MODES, RENDER_MODES
 from workbench_gym.envs.registration import NAMESPACE, env_id, register_envs
 from workbench_gym.envs.task import TASKS, get_task
+from workbench_gym.evaluate import add_eval_arguments
+from workbench_gym.policies.backends.server import add_serve_arguments
 from workbench_gym.scenes.catalog import CONTAINERS, TOOLS
+from workbench_gym.synth_data.cli import add_parsers as add_synth_parsers
 
 
 def task_name(text: str) -> str:
@@ -74,7 +78,7 @@ def _rollout(args) -> int:
         options["render_size"] = tuple(args.render_size)
     summary = rollout(
         task_name(args.task), args.planner, args.episodes, args.seed, args.video, progress=not args.quiet,
-        video_fps=args.video_fps, **options,
+        video_fps=args.video_fps, planner_options={"backend": args.backend} if args.planner == "vlm" else None, **options,
     )
     if args.summary:
         write_summary(summary, args.summary)
@@ -120,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rollout", help="run a planner for episodes, with a video and a JSON summary")
     p.add_argument("--task", default="PickTool-v0")
-    p.add_argument("--planner", default="random", choices=["random", "oracle"])
+    p.add_argument("--planner", default="random", choices=["random", "oracle", "vlm"])
+    p.add_argument("--backend", default="native", help="the VLM planner's backend: native, hf or openai")
     p.add_argument("--episodes", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--video", help="MP4 or GIF path")
@@ -139,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-tools", type=int, default=12)
     p.add_argument("--out", required=True, help=".usda (text) or .usd (binary) path")
     p.set_defaults(run=_export_usd)
+
+    add_record_parser(sub)
+    add_synth_parsers(sub)  # generate, dataset preview
+
+    p = sub.add_parser("serve", help="serve a VLM backend over an OpenAI-compatible HTTP API (/v1/chat/completions)")
+    add_serve_arguments(p)
+
+    add_eval_arguments(sub.add_parser("eval", help="a planner's success, partial credit, primitives and latency per task and split"))
     return parser
 
 

@@ -11,7 +11,7 @@ import gymnasium as gym
 
 from workbench_gym.envs.high_level import decode
 from workbench_gym.envs.registration import env_id
-from workbench_gym.policies import PLANNERS
+from workbench_gym.policies import PLANNER_ENV_OPTIONS, PLANNERS
 from workbench_gym.video import VideoRecorder
 
 
@@ -23,6 +23,8 @@ class EpisodeResult:
     episode_return: float
     success: bool
     sim_time: float
+    progress: float | None = None  # partial credit at the end (high-level actions only)
+    planner_log: dict | None = None  # what a planner that keeps one reports: decisions, timing, final report
 
 
 @dataclass
@@ -56,11 +58,12 @@ def _progress(total: int, enabled: bool):
 
 def rollout(
     task: str, planner: str = "random", episodes: int = 1, seed: int = 0, video: str | Path | None = None,
-    progress: bool = True, video_fps: float | None = None, **env_options,
+    progress: bool = True, video_fps: float | None = None, planner_options: dict | None = None, **env_options,
 ) -> RolloutSummary:
     """Run `episodes` episodes (seeds seed, seed+1, ...) and return what happened.
 
     Videos play in real time at `video_fps` frames per simulated second (default: the control rate).
+    `planner_options` go to the planner's factory (the VLM planner's `backend`, for one).
     """
     if planner not in PLANNERS:
         raise ValueError(f"unknown planner {planner!r}; expected one of {sorted(PLANNERS)}")
@@ -69,8 +72,10 @@ def rollout(
     make_planner, control_mode = PLANNERS[planner]
     if control_mode:
         env_options.setdefault("control_mode", control_mode)
+    for key, value in PLANNER_ENV_OPTIONS.get(planner, {}).items():
+        env_options.setdefault(key, value)
     env = gym.make(env_id(task), render_mode="rgb_array" if video else None, **env_options)
-    agent = make_planner(env, seed)
+    agent = make_planner(env, seed, **(planner_options or {}))
     summary = RolloutSummary(task, planner, video=str(video) if video else None)
     fps = video_fps or env.metadata["render_fps"]
     recorder = VideoRecorder(video, fps) if video else None
@@ -95,14 +100,19 @@ def rollout(
             total, steps, done = 0.0, 0, False
             while not done:
                 action = agent.act(obs)
-                caption["bottom"] = describe(action)
+                decisions = getattr(agent, "decisions", None)  # a planner that logs why it acts gets its reason drawn too
+                caption["bottom"] = describe(action) + (f" ({decisions[-1].reason})" if decisions else "")
                 obs, reward, terminated, truncated, info = env.step(action)
                 total, steps, done = total + reward, steps + 1, terminated or truncated
                 if "primitive" in info and recorder:
                     outcome = "ok" if info["primitive"]["success"] else info["primitive"]["reason"]
-                    caption["bottom"] = f"{describe(action)} -> {outcome}"
+                    caption["bottom"] = f"{caption['bottom']} -> {outcome}"
                     recorder.add(env.render(), caption["top"], caption["bottom"])
-            summary.episodes.append(EpisodeResult(seed + i, obs["instruction"], steps, total, bool(info["is_success"]), info["sim_time"]))
+            log = None
+            if hasattr(agent, "finish"):  # a planner with a decisions log: its last look at the bench, then the log
+                agent.finish(obs)
+                log = agent.summary()
+            summary.episodes.append(EpisodeResult(seed + i, obs["instruction"], steps, total, bool(info["is_success"]), info["sim_time"], info.get("progress"), log))
             if bar:
                 bar.update()
     finally:

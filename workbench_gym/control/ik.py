@@ -66,6 +66,7 @@ class InverseKinematics:
         self.iterations = iterations
         self.tolerance = tolerance
         lower, upper = robot.lower, robot.upper
+        self._lower, self._upper = lower[:7], upper[:7]
         self._limits = dict(
             lowerLimits=lower.tolist(), upperLimits=upper.tolist(), jointRanges=(upper - lower).tolist(),
             restPoses=[*rest, 0.04, 0.04],
@@ -77,7 +78,7 @@ class InverseKinematics:
             self.robot.body, EE_LINK, list(position), list(quaternion),
             maxNumIterations=self.iterations, residualThreshold=self.tolerance, **self._limits,
         )
-        return np.clip(np.asarray(q[:7]), self.robot.lower[:7], self.robot.upper[:7])
+        return np.minimum(np.maximum(q[:7], self._lower), self._upper)  # np.clip is slower on small arrays
 
     def solve_to_tolerance(self, position, quaternion, steps: int = 30, damping: float = 0.05) -> IKSolution:
         """Joint angles within tolerance of the pose if reachable (else the closest found); the arm's state is restored."""

@@ -23,6 +23,29 @@ FINGERTIP_DROP = 0.0085  # metres the fingertips reach below the grasp point (me
 _ARM_LINKS = tuple(range(HAND_LINK))  # links that must not touch the scene (hand and fingers may)
 
 
+def touching_both_pads(world: World) -> str | None:
+    """The tool both finger pads touch, if one does (containers are fixed: never grasped)."""
+    client, robot = world.client, world.robot.body
+    touched = [{c[2] for c in client.getContactPoints(bodyA=robot, linkIndexA=link)} for link in FINGER_JOINTS]
+    for tool in world.spec.tools:
+        body = world.bodies[tool.name]
+        if body in touched[0] and body in touched[1]:
+            return tool.name
+    return None
+
+
+def weld_to_hand(world: World, name: str) -> int:
+    """Fix an object to the hand where it is now (the assisted grasp); returns the constraint id."""
+    client, body, robot = world.client, world.bodies[name], world.robot
+    hand_pos, hand_orn = robot.link_pose(HAND_LINK)
+    obj_pos, obj_orn = client.getBasePositionAndOrientation(body)
+    inv_pos, inv_orn = client.invertTransform(hand_pos, hand_orn)
+    rel_pos, rel_orn = client.multiplyTransforms(inv_pos, inv_orn, obj_pos, obj_orn)
+    weld = client.createConstraint(robot.body, HAND_LINK, body, -1, pybullet.JOINT_FIXED, [0, 0, 0], rel_pos, [0, 0, 0], rel_orn)
+    client.changeConstraint(weld, maxForce=1000.0)
+    return weld
+
+
 class Reason(str, Enum):
     """Why a primitive ended."""
 
@@ -143,21 +166,11 @@ class MotionPrimitives:
         chunk = 2
         for _ in range(self._seconds(self.config.gripper_time) // chunk):
             self._step(chunk)
-            name = self._touching_both_pads()
+            name = touching_both_pads(self.world)
             if name is not None and self.config.assisted_grasp:
-                self._weld_to_hand(name)
+                self._weld = weld_to_hand(self.world, name)
                 return name
-        return self._touching_both_pads()
-
-    def _touching_both_pads(self) -> str | None:
-        """The tool both finger pads touch, if one does (containers are fixed: never grasped)."""
-        client, robot = self.world.client, self.robot.body
-        touched = [{c[2] for c in client.getContactPoints(bodyA=robot, linkIndexA=link)} for link in FINGER_JOINTS]
-        for tool in self.world.spec.tools:
-            name, body = tool.name, self.world.bodies[tool.name]
-            if body in touched[0] and body in touched[1]:
-                return name
-        return None
+        return touching_both_pads(self.world)
 
     def _yaw(self) -> float:
         """Current gripper yaw (the hand points down, so its x axis lies in the bench plane)."""
@@ -210,7 +223,7 @@ class MotionPrimitives:
         lifted = self.world.object_pose(name)[0][2] - before
         if reason is not Reason.OK:
             return self._result(reason, "lifting")
-        if lifted < 0.5 * (cfg.lift_height - (z - top)) or (self._weld is None and self._touching_both_pads() != name):
+        if lifted < 0.5 * (cfg.lift_height - (z - top)) or (self._weld is None and touching_both_pads(self.world) != name):
             self._release()
             return self._result(Reason.SLIPPED, f"{name} rose {lifted:.3f} m of {cfg.lift_height - (z - top):.3f}")
         return self._result(Reason.OK, f"holding {name}")
@@ -229,7 +242,7 @@ class MotionPrimitives:
             reason = self._move(target, yaw if i else self._yaw(), guarded=i == 1, set_down=i == 2)
             if reason is not Reason.OK:
                 return self._result(reason, f"moving to {np.round(target, 3).tolist()}")
-            if self.held and self._weld is None and self._touching_both_pads() != self.held:
+            if self.held and self._weld is None and touching_both_pads(self.world) != self.held:
                 self._release()
                 return self._result(Reason.SLIPPED, "dropped while carrying")
         name = self.held
@@ -237,20 +250,9 @@ class MotionPrimitives:
         self._move((x, y, top + cfg.safe_height), yaw)
         return self._result(Reason.OK, f"released {name}")
 
-    def _weld_to_hand(self, name: str) -> None:
-        client, body = self.world.client, self.world.bodies[name]
-        hand_pos, hand_orn = self.robot.link_pose(HAND_LINK)
-        obj_pos, obj_orn = client.getBasePositionAndOrientation(body)
-        inv_pos, inv_orn = client.invertTransform(hand_pos, hand_orn)
-        rel_pos, rel_orn = client.multiplyTransforms(inv_pos, inv_orn, obj_pos, obj_orn)
-        self._weld = client.createConstraint(
-            self.robot.body, HAND_LINK, body, -1, pybullet.JOINT_FIXED, [0, 0, 0], rel_pos, [0, 0, 0], rel_orn,
-        )
-        client.changeConstraint(self._weld, maxForce=1000.0)
-
     def _release(self) -> None:
         if self._weld is not None:
             self.world.client.removeConstraint(self._weld)
             self._weld = None
+        self.held = None  # with the weld, before the fingers open: recordings read `held` as the grasp assist
         self._set_gripper(MAX_FINGER_WIDTH)
-        self.held = None

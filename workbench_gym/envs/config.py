@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 from workbench_gym.scenes.sampler import MAX_TOOLS
 from workbench_gym.sim.world import SimConfig
 
 OBS_MODES = ("state", "rgb", "rgbd", "rgbd_seg")
-CONTROL_MODES = ("ee_delta", "joint", "primitive")
+CONTROL_MODES = ("ee_delta", "joint", "joint_target", "primitive")
+REWARD_MODES = ("dense", "sparse")
 INSTRUCTION_SPLITS = ("train", "test")
 VARIANT_SPLITS = ("seen", "unseen")
 RENDER_MODES = ("rgb_array", "human")
@@ -22,8 +23,11 @@ class EnvConfig:
     `image_size` is (width, height) of observation cameras; `render_size` that of
     `render()` frames. A low-level env step lasts 1 / `control_freq` seconds of simulated time;
     with `control_mode="primitive"` one step runs one whole high-level action.
+    `reward_mode` "dense" gives staged shaping, "sparse" only success (see `Task.reward`).
     `instruction_split` picks disjoint phrasings ("train" / "test"); `variant_split` "unseen"
     makes goals use tool variants (size, colour) held out of "seen".
+    `renderer` "egl" renders cameras on a GPU where one is present (else TinyRenderer, with a
+    warning); it overrides `sim.renderer`.
     """
 
     obs_mode: str = "state"
@@ -35,8 +39,10 @@ class EnvConfig:
     n_tools: int = 12
     density: float = 0.35
     control_freq: float = 25.0
+    reward_mode: str = "dense"
     instruction_split: str = "train"
     variant_split: str = "seen"
+    renderer: str = "tiny"
     sim: SimConfig = field(default_factory=SimConfig)
 
     def __post_init__(self):
@@ -47,6 +53,8 @@ class EnvConfig:
             bad("obs_mode", self.obs_mode, f"one of {OBS_MODES}")
         if self.control_mode not in CONTROL_MODES:
             bad("control_mode", self.control_mode, f"one of {CONTROL_MODES}")
+        if self.reward_mode not in REWARD_MODES:
+            bad("reward_mode", self.reward_mode, f"one of {REWARD_MODES}")
         if self.instruction_split not in INSTRUCTION_SPLITS:
             bad("instruction_split", self.instruction_split, f"one of {INSTRUCTION_SPLITS}")
         if self.variant_split not in VARIANT_SPLITS:
@@ -68,8 +76,9 @@ class EnvConfig:
         substeps = 1.0 / (self.control_freq * self.sim.timestep) if self.control_freq > 0 else 0
         if substeps < 1 or abs(substeps - round(substeps)) > 1e-6:
             bad("control_freq", self.control_freq, f"a positive divisor of the physics rate {1 / self.sim.timestep:g} Hz")
-        if self.render_mode == "human" and not self.sim.gui:
-            object.__setattr__(self, "sim", SimConfig(self.sim.timestep, self.sim.solver_iterations, gui=True))
+        gui = self.sim.gui or self.render_mode == "human"
+        if (gui, self.renderer) != (self.sim.gui, self.sim.renderer):
+            object.__setattr__(self, "sim", replace(self.sim, gui=gui, renderer=self.renderer))
 
     @property
     def substeps(self) -> int:

@@ -4,6 +4,8 @@
 step; the gripper value sets the finger opening (-1 closed, +1 open). IK turns the new grasp-point
 pose (gripper pointing down) into joint targets.
 "joint": (7 joint deltas, gripper) in [-1, 1], scaled to at most 0.1 rad per step.
+"joint_target": (7 joint angles in radians, finger opening in metres, grasp assist in [0, 1]):
+the absolute targets the motion primitives send, so recorded demonstrations replay in it.
 Values outside [-1, 1] are clipped; wrong shapes and non-finite values raise `ValueError`.
 """
 
@@ -13,6 +15,7 @@ import numpy as np
 from gymnasium import spaces
 
 from workbench_gym.control.ik import InverseKinematics, top_down_quaternion
+from workbench_gym.control.primitives import touching_both_pads, weld_to_hand
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH
 from workbench_gym.sim.world import World
 
@@ -34,7 +37,7 @@ def check_action(action, space: spaces.Box, control_mode: str) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(arr))
     if bad.size:
         raise ValueError(f"action has non-finite values (NaN or inf) at index {bad.tolist()}: {arr.tolist()}")
-    return np.clip(arr, space.low, space.high)
+    return np.minimum(np.maximum(arr, space.low), space.high)
 
 
 def gripper_width(value: float) -> float:
@@ -56,8 +59,8 @@ class EEDeltaController:
 
     def apply(self, action: np.ndarray) -> None:
         position, _ = self.world.robot.ee_pose()
-        target = np.clip(position + action[:3] * EE_STEP, self.lo, self.hi)
-        self.yaw = float(np.clip(self.yaw + action[3] * YAW_STEP, -np.pi, np.pi))
+        target = np.minimum(np.maximum(position + action[:3] * EE_STEP, self.lo), self.hi)  # np.clip is slower on small arrays
+        self.yaw = min(max(self.yaw + float(action[3]) * YAW_STEP, -np.pi), np.pi)
         self.world.robot.command(self.ik.solve(target, top_down_quaternion(self.yaw)), gripper_width(action[4]))
 
 
@@ -76,4 +79,34 @@ class JointController:
         robot.command(self.target, gripper_width(action[7]))
 
 
-CONTROLLERS = {"ee_delta": EEDeltaController, "joint": JointController}
+#: The Panda's arm joint limits in radians (pybullet_data's panda.urdf).
+ARM_LOWER = np.array([-2.9671, -1.8326, -2.9671, -3.1416, -2.9671, -0.0873, -2.9671], np.float32)
+ARM_UPPER = np.array([2.9671, 1.8326, 2.9671, 0.0, 2.9671, 3.8223, 2.9671], np.float32)
+
+
+class JointTargetController:
+    """Absolute joint targets, finger opening and the assisted grasp, as `MotionPrimitives` drive the arm.
+
+    While the grasp assist is above 0.5, a tool that both finger pads touch is welded to the hand
+    (as the primitives do); once it drops to 0.5 or below, the weld is released.
+    """
+
+    action_space = spaces.Box(np.r_[ARM_LOWER, 0.0, 0.0], np.r_[ARM_UPPER, MAX_FINGER_WIDTH, 1.0], dtype=np.float32)
+
+    def __init__(self, world: World):
+        self.world = world
+        self.held: str | None = None
+        self._weld: int | None = None
+
+    def apply(self, action: np.ndarray) -> None:
+        if action[8] > 0.5 and self._weld is None:
+            self.held = touching_both_pads(self.world)
+            if self.held is not None:
+                self._weld = weld_to_hand(self.world, self.held)
+        elif action[8] <= 0.5 and self._weld is not None:
+            self.world.client.removeConstraint(self._weld)
+            self._weld, self.held = None, None
+        self.world.robot.command(action[:7], action[7])
+
+
+CONTROLLERS = {"ee_delta": EEDeltaController, "joint": JointController, "joint_target": JointTargetController}

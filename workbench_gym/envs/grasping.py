@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from workbench_gym.scenes.geometry import container_interior
+from workbench_gym.scenes.geometry import GraspRegion, container_interior
 from workbench_gym.scenes.parts import quat_from_euler, quat_to_matrix
 from workbench_gym.scenes.spec import ObjectSpec
 from workbench_gym.envs.high_level import Pick, Place
@@ -20,22 +20,26 @@ def grasp_point(world: World, tool: ObjectSpec) -> np.ndarray:
 
 
 #: Where successive grasp attempts sit along the grasp region, as fractions of its half length.
-_SLIDES = (0.0, 0.7, -0.7)
+GRASP_SLIDES = (0.0, 0.7, -0.7)
 
 
 def grasp_pose(world: World, tool: ObjectSpec, slide: float = 0.0) -> tuple[np.ndarray, float]:
-    """Grasp point and gripper yaw (in [-pi/2, pi/2)) that close the fingers across the grasp region.
+    """Grasp point and gripper yaw of a tool at its simulated pose (privileged); see `region_grasp`."""
+    position, quaternion = world.object_pose(tool.name)
+    return region_grasp(position, quat_to_matrix(quaternion), tool.geometry.grasp, slide)
 
+
+def region_grasp(position, rot: np.ndarray, grasp: GraspRegion, slide: float = 0.0) -> tuple[np.ndarray, float]:
+    """Grasp point and gripper yaw (in [-pi/2, pi/2)) that close the fingers across a body's grasp region.
+
+    The body lies at `position` with rotation `rot`, known or estimated (the VLM planner fits it from depth).
     At yaw 0 the Panda's fingers close along world y, so the yaw is the closing direction minus 90 deg.
     `slide` in [-1, 1] moves the grasp point along the region, across the closing direction.
     """
-    position, quaternion = world.object_pose(tool.name)
-    rot = quat_to_matrix(quaternion)
-    grasp = tool.geometry.grasp
     closing = _yaw(rot) + grasp.closing_yaw
     yaw = (closing - math.pi / 2 + math.pi / 2) % math.pi - math.pi / 2
     along = np.array([math.cos(grasp.closing_yaw + math.pi / 2), math.sin(grasp.closing_yaw + math.pi / 2), 0.0])
-    return position + rot @ (np.asarray(grasp.center) + slide * grasp.half_length * along), yaw
+    return np.asarray(position) + rot @ (np.asarray(grasp.center) + slide * grasp.half_length * along), yaw
 
 
 def grasp_action(world: World, tool: ObjectSpec, attempt: int = 0) -> Pick:
@@ -43,8 +47,13 @@ def grasp_action(world: World, tool: ObjectSpec, attempt: int = 0) -> Pick:
 
     Retries (`attempt` 1, 2, ...) slide along the grasp region, away from whatever blocked the fingers.
     """
-    position, yaw = grasp_pose(world, tool, _SLIDES[attempt % len(_SLIDES)])
-    return Pick((*position, yaw), min(tool.geometry.grasp.width + 0.025, MAX_FINGER_WIDTH))
+    position, yaw = grasp_pose(world, tool, GRASP_SLIDES[attempt % len(GRASP_SLIDES)])
+    return Pick((*position, yaw), finger_width(tool.geometry.grasp))
+
+
+def finger_width(grasp: GraspRegion) -> float:
+    """How far the fingers open for a grasp region: 2.5 cm wider than it, within the hand's reach."""
+    return min(grasp.width + 0.025, MAX_FINGER_WIDTH)
 
 
 def _yaw(rot: np.ndarray) -> float:

@@ -63,8 +63,18 @@ class Task:
     def is_success(self, world: World) -> bool:
         return self.progress(world) >= 1.0
 
-    def reward(self, world: World) -> float:
-        """Low-level control reward; tasks shaped for RL override it."""
+    def reward(self, world: World, mode: str = "dense") -> float:
+        """Low-level control reward in [-1, 0]: 0 on success, else -1 ("sparse") or `dense_reward` - 1 ("dense").
+
+        Success ends the episode, so a positive reward would teach an agent to hover just short of
+        the goal; a negative one makes finishing sooner always pay (as panda-gym's rewards do).
+        """
+        if self.is_success(world):
+            return 0.0
+        return -1.0 if mode == "sparse" else float(np.clip(self.dense_reward(world), 0.0, 1.0)) - 1.0
+
+    def dense_reward(self, world: World) -> float:
+        """Staged partial credit in [0, 1] for low-level control; tasks shaped for RL override it."""
         return self.progress(world)
 
     def goal_vector(self, world: World) -> np.ndarray:

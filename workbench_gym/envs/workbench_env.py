@@ -101,7 +101,7 @@ class WorkbenchEnv(gym.Env):
         self.world.step(self.config.substeps)
         obs = observe(self.config, self.world, self.task, self.instruction, self.dialog)
         success = self.task.is_success(self.world)
-        reward = self.task.reward(self.world)
+        reward = self.task.reward(self.world, self.config.reward_mode)
         info = {"is_success": success, "sim_time": self.world.sim_time}
         return obs, reward, success, False, info
 

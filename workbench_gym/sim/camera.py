@@ -42,11 +42,15 @@ def look_at(eye, target, up) -> np.ndarray:
 
 
 class Camera:
-    """Renders one `CameraSpec`. World cameras have fixed matrices; wrist cameras follow a link."""
+    """Renders one `CameraSpec`. World cameras have fixed matrices; wrist cameras follow a link.
 
-    def __init__(self, spec: CameraSpec, light: LightSpec):
+    `hardware` draws with the client's EGL plugin (see `sim.egl`) instead of TinyRenderer.
+    """
+
+    def __init__(self, spec: CameraSpec, light: LightSpec, hardware: bool = False):
         self.spec = spec
         self.light = light
+        self.hardware = hardware
         aspect = spec.width / spec.height
         self.projection = pybullet.computeProjectionMatrixFOV(spec.fov, aspect, spec.near, spec.far)
         fy = spec.height / 2 / math.tan(math.radians(spec.fov) / 2)
@@ -74,7 +78,8 @@ class Camera:
         s, light = self.spec, self.light
         flags = 0 if segmentation else pybullet.ER_NO_SEGMENTATION_MASK
         _, _, colour, zbuf, seg = client.getCameraImage(
-            s.width, s.height, view, self.projection, renderer=pybullet.ER_TINY_RENDERER, flags=flags,
+            s.width, s.height, view, self.projection, flags=flags,
+            renderer=pybullet.ER_BULLET_HARDWARE_OPENGL if self.hardware else pybullet.ER_TINY_RENDERER,
             lightDirection=list(light.direction), lightColor=list(light.colour), lightAmbientCoeff=light.ambient,
             lightDiffuseCoeff=light.diffuse, lightSpecularCoeff=light.specular, shadow=int(light.shadow),
         )
@@ -88,10 +93,11 @@ class Camera:
 
         With `layers` (see `World`), a fixed camera draws the static scenery once, caches it, and
         afterwards draws only the moving bodies and composites them over it by depth: TinyRenderer's
-        cost is mostly pixel fill, and the bench top fills most of the frame.
+        cost is mostly pixel fill, and the bench top fills most of the frame. A GPU fills pixels
+        cheaply (and may blend transparent shapes), so hardware cameras draw whole frames.
         """
         view, extrinsics = self.view(mount_pose)
-        if layers is None or self._fixed is None:
+        if layers is None or self._fixed is None or self.hardware:
             colour, z, ids = self._capture(client, view, segmentation)
         else:
             if self._background is None:

@@ -6,6 +6,7 @@ from workbench_gym.envs.tasks.count_tools import CountTools
 from workbench_gym.envs.tasks.fetch_tool import FetchTool
 from workbench_gym.envs.tasks.pick_tool import PickTool
 from workbench_gym.envs.tasks.place_tool import PlaceTool
+from workbench_gym.envs.tasks.reach_tool import ReachTool
 from workbench_gym.envs.tasks.sort_tools import SortTools
 
-__all__ = ["ClarifyTool", "CollectScrews", "CountTools", "FetchTool", "PickTool", "PlaceTool", "SortTools"]
+__all__ = ["ClarifyTool", "CollectScrews", "CountTools", "FetchTool", "PickTool", "PlaceTool", "ReachTool", "SortTools"]

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench_gym.envs.grasping import fingers_touching, grasp_point
+from workbench_gym.envs.grasping import grasp_point
 from workbench_gym.envs.high_level import Done, HighLevelAction
 from workbench_gym.envs.language import phrase
 from workbench_gym.envs.task import Task, register_task
 from workbench_gym.envs.tasks.goals import LIFT_HEIGHT, goal_candidates, lift, sample_scene_with_goal, tool_info
+from workbench_gym.envs.tasks.shaping import holds, reach_credit
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World
 
@@ -37,11 +38,11 @@ class PickTool(Task):
         _, quaternion = world.object_pose(self.target.name)
         return np.concatenate([grasp_point(world, self.target), quaternion, [world.spec.bench.height + LIFT_HEIGHT]]).astype(np.float32)
 
-    def reward(self, world: World) -> float:
-        """Reach (0..1) + grasp (0 or 1) + lift progress (0..2), shaped for RL."""
-        distance = np.linalg.norm(world.robot.ee_pose()[0] - grasp_point(world, self.target))
-        grasped = fingers_touching(world, self.target)
-        return float(1.0 - np.tanh(5.0 * distance) + grasped + 2.0 * self.progress(world) * grasped)
+    def dense_reward(self, world: World) -> float:
+        """Reach (0..0.5, full while held) + grasp (0 or 0.25) + lift progress while held (0..0.25)."""
+        if holds(world, self.target):
+            return 0.75 + 0.25 * self.progress(world)
+        return 0.5 * reach_credit(world, self.target)
 
     def progress(self, world: World) -> float:
         return float(np.clip(lift(world, self.target) / LIFT_HEIGHT, 0.0, 1.0))

@@ -1,0 +1,140 @@
+"""Where an env step's time goes: physics, observation, controller, reward, success check, the rest.
+
+Times each part of `WorkbenchEnv.step` (state obs, ee_delta control, random actions, 20 tools)
+with CPU-time clocks wrapped around the functions the step calls, and Bullet's own split of a
+physics step (collision detection vs constraint solving) from its profile-timings log.
+
+    python benchmarks/step_profile.py --out benchmarks/results/step_profile.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import pybullet
+
+import workbench_gym  # noqa: F401  (registers the envs)
+from workbench_gym.envs import workbench_env
+from workbench_gym.sim.world import World
+
+CLOCK = time.process_time  # CPU time of this process: less sensitive to other load than wall time
+#: Bullet profile zones reported, by the name they carry in its timings log.
+BULLET_ZONES = {"internalSingleStepSimulation": "whole physics step", "performDiscreteCollisionDetection": "collision detection",
+                "processIslands": "constraint solving", "updateAabbs": "AABB updates"}
+
+
+def _timed(owner, name: str, key: str, totals: collections.Counter, active: list):
+    """Wrap `owner.name` to add its CPU time to `totals[key]`; calls made inside another timed part count there."""
+    original = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        if active:
+            return original(*args, **kwargs)
+        active.append(key)
+        start = CLOCK()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            totals[key] += CLOCK() - start
+            active.pop()
+
+    setattr(owner, name, wrapper)
+    return name in vars(owner), original
+
+
+def _restore(owner, name: str, own: bool, original) -> None:
+    if own:
+        setattr(owner, name, original)
+    else:
+        delattr(owner, name)
+
+
+def step_breakdown(steps: int = 600, tools: int = 20, seed: int = 0) -> dict[str, float]:
+    """Microseconds of CPU per env step spent in each part, over `steps` random-action steps."""
+    env = gym.make("workbench_gym/PickTool-v0", obs_mode="state", n_tools=tools)
+    env.action_space.seed(seed)
+    env.reset(seed=seed)
+    unwrapped, totals = env.unwrapped, collections.Counter()
+    patches = [(World, "step"), (workbench_env, "observe"), (type(unwrapped.task), "reward"), (type(unwrapped.task), "is_success"),
+               (type(unwrapped._controller), "apply")]
+    keys = ["physics", "observation", "reward", "success check", "controller (IK)"]
+    active: list = []
+    originals = [_timed(owner, name, key, totals, active) for (owner, name), key in zip(patches, keys)]
+    try:
+        total = 0.0
+        for _ in range(steps):
+            action = env.action_space.sample()
+            start = CLOCK()
+            *_, terminated, truncated, _ = env.step(action)
+            total += CLOCK() - start
+            if terminated or truncated:
+                counted = totals.copy()
+                env.reset()  # resets are not steps: forget the settling it steps through
+                totals.clear()
+                totals.update(counted)
+    finally:
+        for (owner, name), (own, original) in zip(patches, originals):
+            _restore(owner, name, own, original)
+        env.close()
+    out = {key: round(totals[key] / steps * 1e6, 1) for key in keys}
+    out["rest (wrappers, step bookkeeping)"] = round(total / steps * 1e6 - sum(out.values()), 1)
+    out["total"] = round(total / steps * 1e6, 1)
+    return out
+
+
+def bullet_zones(steps: int = 100, tools: int = 20, seed: int = 0, wake_tools: bool = False) -> dict[str, float]:
+    """Microseconds per physics step in Bullet's main stages (its profiler inflates them somewhat)."""
+    env = gym.make("workbench_gym/PickTool-v0", obs_mode="state", n_tools=tools)
+    env.action_space.seed(seed)
+    env.reset(seed=seed)
+    world = env.unwrapped.world
+    if wake_tools:  # as after the hand touches one: Bullet islands link the whole bench
+        for tool in world.spec.tools:
+            world.client.changeDynamics(world.bodies[tool.name], -1, activationState=pybullet.ACTIVATION_STATE_WAKE_UP)
+    with tempfile.TemporaryDirectory() as tmp:
+        log = world.client.startStateLogging(pybullet.STATE_LOGGING_PROFILE_TIMINGS, f"{tmp}/timings.json")
+        for _ in range(steps):
+            env.step(env.action_space.sample())
+        world.client.stopStateLogging(log)
+        substeps = steps * env.unwrapped.config.substeps
+        env.close()
+        events = json.loads(next(Path(tmp).glob("timings.json*")).read_text())["traceEvents"]
+    totals, open_zones = collections.Counter(), []
+    for event in events:
+        if event["ph"] == "B":
+            open_zones.append(event)
+        elif event["ph"] == "E":
+            begin = open_zones.pop()
+            totals[re.sub(r"\d+$", "", event["name"])] += event["ts"] - begin["ts"]
+    return {label: round(totals[zone] / substeps, 1) for zone, label in BULLET_ZONES.items()}
+
+
+def main() -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--tools", type=int, default=20)
+    parser.add_argument("--out", help="write the JSON here too")
+    args = parser.parse_args()
+    result = {
+        "settings": {"steps": args.steps, "tools": args.tools, "clock": "process CPU time"},
+        "us_per_env_step": step_breakdown(args.steps, args.tools),
+        "bullet_us_per_physics_step": bullet_zones(tools=args.tools),
+        "bullet_us_per_physics_step_bench_awake": bullet_zones(tools=args.tools, wake_tools=True),
+    }
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()

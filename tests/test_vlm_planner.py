@@ -1,0 +1,274 @@
+"""The VLM planner: no privileged access, 3D lifting, parsing, asking, answering, retries, its log, and `eval`."""
+
+import json
+import logging
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import workbench_gym  # noqa: F401  (registers the envs)
+from scripted_backend import ScriptedBackend
+from workbench_gym.envs.grasping import grasp_action
+from workbench_gym.envs.high_level import Answer, Ask, Pick, decode
+from workbench_gym.envs.task import TASKS
+from workbench_gym.policies import PLANNERS
+from workbench_gym.policies.backend import PlanStep, Region
+from workbench_gym.policies.instructions import from_backend_plan, parse_instruction, parse_reference
+from workbench_gym.policies.lifting import backproject, bench_height, fit_tool, project
+from workbench_gym.policies.vlm_planner import ENV_OPTIONS, VLMPlanner, make_vlm_planner, observation_view
+
+PRIMITIVE = {"control_mode": "primitive", **ENV_OPTIONS}
+
+
+def make_env(task, **options):
+    return gym.make(f"workbench_gym/{task}-v0", **{**PRIMITIVE, **options})
+
+
+def run_episode(env, planner, seed):
+    """Plan a whole episode; the decoded actions, the last info and the last observation."""
+    obs, _ = env.reset(seed=seed)
+    planner.reset(obs["instruction"])
+    actions, done = [], False
+    while not done:
+        action = planner.act(obs)
+        actions.append(decode(action))
+        obs, _, terminated, truncated, info = env.step(action)
+        done = terminated or truncated
+    return actions, info, obs
+
+
+class ReplayBackend:
+    """Answers with regions recorded earlier, phrase by phrase: needs no env at all."""
+
+    name = "replay"
+
+    def __init__(self, recorded):
+        self.recorded = recorded
+
+    def ground(self, view, phrase):
+        return self.recorded.get(phrase, [])
+
+    def answer(self, view, question):
+        return "three"
+
+    def plan(self, view, instruction):
+        return None
+
+
+# --- no privileged state ----------------------------------------------------------------------------------
+def test_factory_takes_only_the_observation_space_and_refuses_state():
+    env = make_env("PickTool")
+    try:
+        planner = PLANNERS["vlm"][0](env, 0, backend=ReplayBackend({}))
+        assert isinstance(planner, VLMPlanner)
+        assert not any(isinstance(v, gym.Env) for v in vars(planner).values())
+    finally:
+        env.close()
+    state = gym.make("workbench_gym/PickTool-v0", control_mode="primitive", obs_mode="state")
+    try:
+        with pytest.raises(ValueError, match="obs_mode='rgbd'"):
+            make_vlm_planner(state.observation_space, ReplayBackend({}))
+        obs, _ = state.reset(seed=0)
+        with pytest.raises(ValueError, match="privileged state"):
+            observation_view(obs, "front")
+    finally:
+        state.close()
+
+
+def test_planner_works_from_observations_alone_and_ignores_segmentation():
+    """Record observations and grounding with the env, close it, then plan from the records alone."""
+    env = make_env("PickTool", obs_mode="rgbd_seg", n_tools=6)
+    obs, info = env.reset(seed=4)
+    tool = next(t for t in env.unwrapped.world.spec.tools if t.name == info["goal"]["object"])
+    oracle = grasp_action(env.unwrapped.world, tool)
+    ref = parse_instruction(obs["instruction"]).steps[0].target
+    recorded = {ref.query: ScriptedBackend(env).ground(observation_view(obs, "front"), ref.query)}
+    env.close()
+
+    def plan(observation):
+        planner = VLMPlanner(ReplayBackend(recorded))
+        planner.reset(observation["instruction"])
+        return decode(planner.act(observation))
+
+    first = plan(obs)
+    garbled = {**obs, "cameras": {"front": {**obs["cameras"]["front"], "segmentation": np.zeros_like(obs["cameras"]["front"]["segmentation"])}}}
+    stripped = {**obs, "cameras": {"front": {k: v for k, v in obs["cameras"]["front"].items() if k != "segmentation"}}}
+    assert isinstance(first, Pick) and first == plan(garbled) == plan(stripped)
+    assert np.linalg.norm(np.subtract(first.pose[:2], oracle.pose[:2])) < 0.02
+
+
+# --- 3D lifting -------------------------------------------------------------------------------------------
+def test_lifting_puts_pixels_where_the_scene_is():
+    env = make_env("PickTool", obs_mode="rgbd_seg", n_tools=1)
+    try:
+        obs, _ = env.reset(seed=2)
+        world = env.unwrapped.world
+        cam = obs["cameras"]["front"]
+        view = observation_view(obs, "front")
+        assert bench_height(view) == pytest.approx(world.spec.bench.height, abs=1e-3)
+        tool = world.spec.tools[0]
+        rows, cols = np.nonzero(cam["segmentation"] == world.instance_ids[tool.name])
+        points = backproject(view, rows, cols)
+        lo, hi = (np.asarray(v) for v in world.client.getAABB(world.bodies[tool.name]))
+        assert np.all(points >= lo - 0.003) and np.all(points <= hi + 0.003)  # every lifted pixel on the tool, to mm
+        assert np.allclose(project(view, points), np.stack([cols, rows], 1), atol=1e-3)
+        bench_rows, bench_cols = np.nonzero(cam["segmentation"] == 1)
+        bench = backproject(view, bench_rows, bench_cols)
+        top = bench[bench[:, 0] < world.spec.bench.hi[0] - 0.005]  # leave out the slab's front face
+        assert len(top) > 0.8 * len(bench) and np.abs(top[:, 2] - world.spec.bench.height).max() < 1e-3
+        mask = cam["segmentation"] == world.instance_ids[tool.name]
+        estimate = fit_tool(view, Region((0, 0, 1, 1), 1.0, mask, tool.category), (tool.category,), bench_height(view))
+        pick, oracle = estimate.grasp(), grasp_action(world, tool)
+        assert estimate.size == tool.size
+        error = np.subtract(pick.pose[:3], oracle.pose[:3])
+        yaw = oracle.pose[3]  # the fingers close along the gripper's y axis
+        across, along = abs(error[:2] @ [-np.sin(yaw), np.cos(yaw)]), abs(error[:2] @ [np.cos(yaw), np.sin(yaw)])
+        assert across < 0.006 and along < tool.geometry.grasp.half_length and abs(error[2]) < 0.002
+        assert abs((pick.pose[3] - oracle.pose[3] + np.pi / 2) % np.pi - np.pi / 2) < np.radians(5)
+        assert pick.width == pytest.approx(oracle.width)
+    finally:
+        env.close()
+
+
+# --- instructions -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("task,kind", [("PickTool", "pick"), ("PlaceTool", "place"), ("FetchTool", "fetch"), ("CollectScrews", "collect"),
+                                       ("SortTools", "sort"), ("CountTools", "question")])
+def test_every_phrasing_of_a_task_parses(task, kind):
+    for split in ("train", "test"):
+        for template in TASKS[task].templates[split]:
+            text = template.format(ref="largest crosshead screwdriver", container="left bin", plural="nuts", noun="hammer")
+            assert parse_instruction(text).kind == kind, text
+
+
+def test_references_know_the_trade_words_and_flag_unknown_ones():
+    assert parse_reference("the spanner").categories == ("combination_wrench",)
+    assert parse_reference("hex key").categories == ("allen_key",)
+    ref = parse_reference("largest red crosshead screwdriver")
+    assert (ref.categories, ref.colour, ref.superlative, ref.query) == (("phillips_screwdriver",), "red", "largest", "red crosshead screwdriver")
+    assert not parse_reference("torque wrench").known and not parse_reference("rubber mallet").known
+    with pytest.raises(ValueError, match="cannot read instruction"):
+        parse_instruction("sing me a song")
+
+
+def test_a_backend_plan_is_used_before_the_parser():
+    class Planning(ReplayBackend):
+        def plan(self, view, instruction):
+            return [PlanStep("pick", "blue spanner"), PlanStep("place", "right bin"), PlanStep("done")]
+
+    planner = VLMPlanner(Planning({}))
+    plan = planner._make_plan(None)
+    assert [(s.verb, s.target.categories, s.destination) for s in plan.steps] == [("move", ("combination_wrench",), "right bin")]
+    with pytest.raises(ValueError, match="no usable steps"):
+        from_backend_plan([PlanStep("done")])
+
+
+# --- asking, answering, retrying --------------------------------------------------------------------------
+def test_asks_when_two_tools_fit_then_picks_the_one_meant():
+    env = make_env("ClarifyTool")
+    try:
+        for seed in range(8):  # find an episode whose instruction names two tools (not an unknown one)
+            obs, _ = env.reset(seed=seed)
+            if parse_instruction(obs["instruction"]).steps[0].target.known:
+                break
+        planner = VLMPlanner(ScriptedBackend(env))
+        actions, info, _ = run_episode(env, planner, seed)
+        assert isinstance(actions[0], Ask) and "Which one" in actions[0].text
+        assert "I see 2" in actions[0].text
+        assert info["is_success"]
+    finally:
+        env.close()
+
+
+def test_asks_about_an_unknown_tool_and_on_a_tie_in_scores():
+    env = make_env("PickTool", n_tools=4)
+    try:
+        obs, _ = env.reset(seed=0)
+        view = observation_view(obs, "front")
+        masks = [r.mask for phrase in ("screwdriver", "pliers") for r in ScriptedBackend(env).ground(view, phrase)]
+    finally:
+        env.close()
+    planner = VLMPlanner(ReplayBackend({}))
+    chosen, question = planner._resolve(parse_reference("torque wrench"), [], view)
+    assert chosen is None and "torque wrench" in question
+    planner._bench_z = bench_height(view)
+    regions = [Region((0, 0, 1, 1), score, mask, "phillips_screwdriver") for score, mask in zip((0.8, 0.78, 0.3), masks)]
+    candidates = [(fit_tool(view, r, (r.label,), planner._bench_z), r.score) for r in regions]
+    chosen, question = planner._resolve(parse_reference("Phillips screwdriver"), candidates, view)
+    assert chosen is None and "I see 2" in question
+    chosen, _ = planner._resolve(parse_reference("Phillips screwdriver"), [candidates[0], candidates[2]], view)
+    assert chosen is candidates[0]
+
+
+def test_answers_count_questions():
+    env = make_env("CountTools")
+    try:
+        for seed in range(3):
+            actions, info, _ = run_episode(env, VLMPlanner(ScriptedBackend(env)), seed)
+            assert isinstance(actions[0], Answer) and info["is_success"], (seed, actions)
+    finally:
+        env.close()
+
+
+def test_retries_after_a_failed_pick():
+    """The first grasp is knocked 6 cm off (as a bad depth reading would): the planner sees empty fingers and retries."""
+    env = make_env("PickTool", n_tools=3)
+    try:
+        planner = VLMPlanner(ScriptedBackend(env))
+        obs, _ = env.reset(seed=1)
+        planner.reset(obs["instruction"])
+        first = decode(planner.act(obs))
+        x, y, z, yaw = first.pose
+        obs, _, _, _, info = env.step(Pick((x + 0.06, y, z, yaw), first.width))
+        assert not info["primitive"]["success"]
+        retry = decode(planner.act(obs))
+        assert isinstance(retry, Pick) and "retry 1" in planner.decisions[-1].reason
+        obs, _, terminated, _, info = env.step(retry)
+        assert terminated and info["is_success"]
+        report = planner.finish(obs)
+        assert "came up empty" in report and "The gripper is holding a tool" in report
+    finally:
+        env.close()
+
+
+def test_every_decision_is_logged_with_inputs_and_timing(caplog):
+    env = make_env("PlaceTool", n_tools=6)
+    try:
+        planner = VLMPlanner(ScriptedBackend(env))
+        with caplog.at_level(logging.INFO, logger="workbench_gym.policies.vlm_planner"):
+            actions, info, obs = run_episode(env, planner, 0)
+        assert info["is_success"] and len(planner.decisions) == len(actions)
+        assert sum("decision" in r.message for r in caplog.records) == len(actions)
+        first = planner.decisions[0]
+        assert first.inputs["instruction"] == obs["instruction"] and "gripper_width" in first.inputs
+        assert first.inputs["grounded"] and first.reason
+        for d in planner.decisions:
+            assert 0 <= d.backend_ms <= d.total_ms and d.total_ms == pytest.approx(d.backend_ms + d.planner_ms, abs=0.02)
+        report = planner.finish(obs)  # the episode ended on the place: the report still sees it
+        assert "Put the" in report and "1 in the" in report and "The gripper is empty" in report
+        summary = planner.summary()
+        assert summary["report"] == report
+        assert summary["latency_ms"]["p95"] >= summary["latency_ms"]["mean"] > 0
+        assert len(summary["decisions"]) == len(actions)
+    finally:
+        env.close()
+
+
+# --- eval -------------------------------------------------------------------------------------------------
+def test_eval_cli_writes_json_and_table(tmp_path, monkeypatch):
+    import workbench_gym.policies.backends as backends
+    from workbench_gym.cli import main
+
+    monkeypatch.setattr(backends, "make_backend", lambda name, **options: ReplayBackend({}))
+    out, table = tmp_path / "results.json", tmp_path / "table.md"
+    code = main(["eval", "--planner", "vlm", "--backend", "replay", "--task", "CountTools", "--episodes", "1", "--out", str(out),
+                 "--markdown", str(table), "--quiet"])
+    assert code == 0
+    result = json.loads(out.read_text())
+    row = result["rows"][0]
+    assert row["task"] == "CountTools" and row["split"] == "train/seen" and row["episodes"] == 1
+    assert row["latency_ms_mean"] > 0 and row["primitives"] >= 1
+    episode = result["episodes"]["CountTools"][0]
+    assert episode["planner_log"]["decisions"][0]["action"] == "answer: three"
+    assert episode["planner_log"]["report"].startswith("Instruction:")
+    assert "| CountTools | vlm | replay |" in table.read_text()

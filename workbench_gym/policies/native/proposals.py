@@ -1,0 +1,210 @@
+"""Class-agnostic object proposals from one RGB-D frame: what stands on the bench, split into instances.
+
+Only camera data is used (RGB, metric depth, K, world-to-camera extrinsics) and two facts a robot knows
+about itself: where its base is mounted and that nothing on the bench is taller than a bin. The bench
+plane is the most common height among the back-projected points; pixels above it form connected
+components; large, box-filled components are containers, and tools lying in them are split off by
+their colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+
+@dataclass(frozen=True)
+class ProposalConfig:
+    """Thresholds of the proposal step, in metres unless named otherwise."""
+
+    min_height: float = 0.003  # above the bench plane: thinner than the thinnest part (a 5 mm nut)
+    max_object_height: float = 0.12  # the tallest bin is 8.4 cm; anything higher is the arm
+    robot_base_xy: tuple[float, float] = (0.0, 0.0)  # where the arm is mounted (the robot's own kinematics)
+    robot_radius: float = 0.16  # the pedestal and the arm's lowest links stay inside this disc
+    min_pixels: int = 2
+    container_min_side: float = 0.09  # both footprint sides of a bin or tray exceed this
+    container_min_fill: float = 0.6  # and it fills most of its footprint rectangle (a hammer does not)
+    inner_colour_distance: float = 0.08  # chromaticity distance from the container's colour that marks a tool inside it
+    robot_depth_jump: float = 0.02  # the arm is not grown across a depth jump larger than this
+    object_depth_jump: float = 0.02  # neighbours further apart along the ray than this are different objects
+    jump_pixels: float = 3.0  # ... or than this many pixel footprints
+
+
+@dataclass
+class Proposal:
+    """One candidate object: its pixels and what the depth says about its size and place."""
+
+    mask: np.ndarray  # (H, W) bool
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
+    point: tuple[int, int]  # (column, row) of a mask pixel near its middle
+    centre: np.ndarray  # world xyz of the visible points' middle
+    extent: np.ndarray  # length, width (plan, principal axes) and height above the bench, metres
+    fill: float  # visible pixels' share of the footprint rectangle
+    colour: np.ndarray  # median RGB of the mask, 0..255
+    is_container: bool
+
+
+def back_project(depth: np.ndarray, intrinsics: np.ndarray, extrinsics: np.ndarray) -> np.ndarray:
+    """World xyz (H, W, 3) of every pixel from metric depth, K and the world-to-camera transform."""
+    h, w = depth.shape
+    cols, rows = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    k = np.asarray(intrinsics, dtype=np.float64)
+    cam = np.stack([(cols - k[0, 2]) * depth / k[0, 0], (rows - k[1, 2]) * depth / k[1, 1], depth], axis=-1)
+    ext = np.asarray(extrinsics, dtype=np.float64)
+    rot, trans = ext[:3, :3], ext[:3, 3]
+    return ((cam.reshape(-1, 3) - trans) @ rot).reshape(h, w, 3).astype(np.float32)
+
+
+def bench_height(points: np.ndarray, bin_size: float = 0.002) -> float:
+    """Height of the dominant horizontal plane: the most common z among the points."""
+    z = points[..., 2].ravel()
+    z = z[np.isfinite(z)]
+    if z.size == 0:
+        raise ValueError("depth has no finite points; expected a metric depth image")
+    lo = float(z.min())
+    counts = np.bincount(((z - lo) / bin_size).astype(np.int64))
+    best = int(counts.argmax())
+    near = np.abs(z - (lo + (best + 0.5) * bin_size)) < bin_size
+    return float(np.median(z[near]))
+
+
+def _depth_edges(depth: np.ndarray, jump: float | np.ndarray, both_sides: bool) -> np.ndarray:
+    """Pixels at a depth jump larger than `jump` between 4-neighbours: object boundaries.
+
+    With `both_sides` False only the farther pixel is marked, so an occluder keeps its outline and a thin
+    tool is not eaten by its own edges.
+    """
+    edges = np.zeros(depth.shape, bool)
+    jump = np.broadcast_to(np.asarray(jump, dtype=np.float32), depth.shape)
+    dy = np.diff(depth, axis=0)
+    dx = np.diff(depth, axis=1)
+    big_y = np.abs(dy) > jump[:-1]
+    big_x = np.abs(dx) > jump[:, :-1]
+    edges[:-1] |= big_y & (both_sides | (dy < 0))
+    edges[1:] |= big_y & (both_sides | (dy > 0))
+    edges[:, :-1] |= big_x & (both_sides | (dx < 0))
+    edges[:, 1:] |= big_x & (both_sides | (dx > 0))
+    return edges
+
+
+def _describe(mask: np.ndarray, window: tuple[slice, slice], points: np.ndarray, height: np.ndarray, rgb: np.ndarray,
+              is_container: bool) -> Proposal:
+    """Measure the object whose pixels are `mask`, all inside `window`."""
+    rows, cols = np.nonzero(mask[window])
+    rows, cols = rows + window[0].start, cols + window[1].start
+    pts = points[rows, cols]
+    xy = pts[:, :2] - pts[:, :2].mean(0)
+    if len(xy) >= 3:
+        _, _, axes = np.linalg.svd(xy - xy.mean(0), full_matrices=False)
+        proj = xy @ axes.T
+    else:
+        proj = xy
+    lo, hi = proj.min(0), proj.max(0)
+    span = np.maximum(hi - lo, 1e-3)
+    centre = np.concatenate([(pts[:, :2]).mean(0), [float(np.percentile(pts[:, 2], 50))]])
+    middle = np.argmin(np.abs(cols - cols.mean()) + np.abs(rows - rows.mean()))
+    extent = np.array([span.max(), span.min(), float(np.percentile(height[rows, cols], 95))], np.float32)
+    return Proposal(
+        mask=mask,
+        box=(int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1),
+        point=(int(cols[middle]), int(rows[middle])),
+        centre=centre.astype(np.float32),
+        extent=extent,
+        fill=_fill(proj, span),
+        colour=np.median(rgb[rows, cols].astype(np.float32), axis=0),
+        is_container=is_container,
+    )
+
+
+def _fill(proj: np.ndarray, span: np.ndarray, cell: float = 0.01) -> float:
+    """Share of the footprint rectangle's 1 cm cells that hold a visible point."""
+    idx = np.floor((proj - proj.min(0)) / cell).astype(np.int64)
+    shape = np.floor(span / cell).astype(np.int64) + 1
+    occupied = np.unique(idx[:, 0] * shape[1] + idx[:, 1]).size
+    return float(min(1.0, occupied / float(shape.prod())))
+
+
+def propose(rgb: np.ndarray, depth: np.ndarray, intrinsics: np.ndarray, extrinsics: np.ndarray,
+            config: ProposalConfig = ProposalConfig()) -> list[Proposal]:
+    """Objects on the bench in one frame, containers first, then tools by decreasing size."""
+    return analyse(rgb, depth, intrinsics, extrinsics, config).proposals
+
+
+@dataclass
+class FrameAnalysis:
+    """Proposals of one frame with the per-pixel height above the bench they were cut from."""
+
+    proposals: list[Proposal]
+    height: np.ndarray  # (H, W) metres above the bench plane
+
+
+def analyse(rgb: np.ndarray, depth: np.ndarray, intrinsics: np.ndarray, extrinsics: np.ndarray,
+            config: ProposalConfig = ProposalConfig()) -> FrameAnalysis:
+    """Height map and proposals of one frame (see `propose`)."""
+    if depth is None:
+        raise ValueError("the native backend needs a depth image; got a view without depth")
+    depth = np.asarray(depth, dtype=np.float32)
+    if depth.shape != rgb.shape[:2]:
+        raise ValueError(f"depth shape {depth.shape} does not match the RGB image {rgb.shape[:2]}")
+    points = back_project(depth, intrinsics, extrinsics)
+    height = points[..., 2] - bench_height(points)
+    base = np.hypot(points[..., 0] - config.robot_base_xy[0], points[..., 1] - config.robot_base_xy[1])
+    robot = (height > config.max_object_height) | (base < config.robot_radius)
+    # The arm's lower links hang below the height limit but join its upper ones without a depth jump.
+    robot = _grow(robot, (height > config.min_height) & ~_depth_edges(depth, config.robot_depth_jump, True))
+    # A jump counts between objects when it exceeds what a steep surface gives over a few pixels.
+    jump = np.maximum(config.object_depth_jump, config.jump_pixels * depth / float(intrinsics[1][1]))
+    above = (height > config.min_height) & ~robot & ~_depth_edges(depth, jump, False)
+    # 4-connected: with 8-connectivity components leak diagonally past a one-pixel depth edge.
+    labels, _ = ndimage.label(above)
+    out: list[Proposal] = []
+    for index, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        mask = np.zeros(above.shape, bool)
+        mask[sl] = labels[sl] == index
+        if mask[sl].sum() < config.min_pixels:
+            continue
+        whole = _describe(mask, sl, points, height, rgb, False)
+        if whole.extent[1] >= config.container_min_side and whole.fill >= config.container_min_fill:
+            out.extend(_split_container(mask, sl, points, height, rgb, config))
+        else:
+            out.append(whole)
+    out.sort(key=lambda p: (not p.is_container, -float(p.mask.sum())))
+    return FrameAnalysis(out, height)
+
+
+def _grow(seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """`seed` extended over the `allowed` pixels connected to it."""
+    labels, _ = ndimage.label(allowed | seed)  # 4-connected: no leaking diagonally past an edge line
+    hit = np.unique(labels[seed])
+    return np.isin(labels, hit[hit > 0]) | seed
+
+
+def _split_container(mask, window, points, height, rgb, config: ProposalConfig) -> list[Proposal]:
+    """A container and the tools lying in it, told apart by colour (all within the container's `window`)."""
+    local = mask[window]
+    colours = rgb[window].astype(np.float32)
+    # Chromaticity, not RGB: the walls are the container's colour in other shades.
+    chroma = colours / (colours.sum(-1, keepdims=True) + 1.0)
+    own = np.median(chroma[local], axis=0)
+    floor = float(np.percentile(height[window][local], 20))
+    distance = np.linalg.norm(chroma - own, axis=-1)
+    inner = local & (distance > config.inner_colour_distance) & (height[window] > floor + config.min_height)
+    inner = ndimage.binary_opening(inner, np.ones((2, 2), bool)) if inner.sum() > 8 else inner
+    labels, _ = ndimage.label(inner, structure=np.ones((3, 3), bool))
+    tools = []
+    r0, c0 = window[0].start, window[1].start
+    for index, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        part = np.zeros(mask.shape, bool)
+        part_window = (slice(sl[0].start + r0, sl[0].stop + r0), slice(sl[1].start + c0, sl[1].stop + c0))
+        part[part_window] = labels[sl] == index
+        if part[part_window].sum() >= config.min_pixels:
+            tools.append(_describe(part, part_window, points, height, rgb, False))
+    rest = mask.copy()
+    rest[window] &= ~inner
+    return [_describe(rest if rest[window].any() else mask, window, points, height, rgb, True), *tools]
