@@ -21,7 +21,6 @@ from workbench_gym.synth_data.renderer import PyBulletRenderer, Renderer, make_r
 from workbench_gym.synth_data.storage import DatasetError, image_file, image_id
 
 # pycocotools 2.0.x calls np.array(copy=False) on numpy 2: harmless, but one warning per decoded mask.
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
