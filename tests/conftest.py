@@ -17,3 +17,13 @@ def world12(spec12):
     world.build(spec12)
     yield world
     world.close()
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """Tiny models run fastest on one thread, and two threads stall badly when the cores are shared."""
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -20,8 +20,6 @@ from workbench_gym.synth_data.randomize import SynthConfig, settled_scene
 from workbench_gym.synth_data.renderer import PyBulletRenderer, Renderer, make_renderer
 from workbench_gym.synth_data.storage import DatasetError, image_file, image_id
 
-# pycocotools 2.0.x calls np.array(copy=False) on numpy 2: harmless, but one warning per decoded mask.
-
 
 @pytest.fixture(scope="module")
 def dataset_dir(tmp_path_factory):

@@ -1,4 +1,4 @@
-"""`workbench-gym` command line: info, render, rollout, export-usd, record, generate, dataset."""
+"""`workbench-gym` command line: info, render, rollout, export-usd, record, generate, dataset, serve, eval."""
 
 from __future__ import annotations
 
