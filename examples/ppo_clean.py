@@ -85,7 +85,6 @@ class Agent(nn.Module):
 def train(args: Args) -> tuple[Agent, dict]:
     """Run PPO; returns the agent and per-update statistics (losses, episode returns, successes)."""
     batch_size = args.num_envs * args.num_steps
-    minibatch_size = batch_size // args.num_minibatches
     num_iterations = max(1, args.total_timesteps // batch_size)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)

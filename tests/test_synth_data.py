@@ -55,9 +55,9 @@ def test_coco_loads_and_masks_match_instance_maps(dataset_dir, records):
     for split in ("train", "test"):
         coco = COCO(str(dataset_dir / "annotations" / f"coco_{split}.json"))
         assert min(coco.getCatIds()) == 1 and len(coco.getCatIds()) == len(CATALOG)
-        for image_id in coco.getImgIds():
-            record = by_id[image_id]
-            anns = coco.loadAnns(coco.getAnnIds(imgIds=image_id))
+        for coco_id in coco.getImgIds():
+            record = by_id[coco_id]
+            anns = coco.loadAnns(coco.getAnnIds(imgIds=coco_id))
             assert {a["instance_id"] for a in anns} == {int(i) for i in np.unique(record.segmentation) if i >= 3}
             for ann in anns:
                 mask = coco.annToMask(ann).astype(bool)

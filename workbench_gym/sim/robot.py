@@ -26,7 +26,10 @@ EE_LINK = 11  # panda_grasptarget: between the finger pads
 HOME = (0.0, -0.35, 0.0, -2.4, 0.0, 2.05, 0.785)
 MAX_FINGER_WIDTH = 0.08  # metres between the pads when fully open
 FINGER_FORCE = 40.0  # newtons per finger
-_LINK_COLOURS = {HAND_LINK: (0.25, 0.25, 0.27, 1.0), 9: (0.2, 0.2, 0.22, 1.0), 10: (0.2, 0.2, 0.22, 1.0)}
+#: Link index -> RGBA of the links that are not white; every renderer draws the arm with these.
+LINK_COLOURS = {HAND_LINK: (0.25, 0.25, 0.27, 1.0), 9: (0.2, 0.2, 0.22, 1.0), 10: (0.2, 0.2, 0.22, 1.0)}
+#: The box the arm stands on, from the floor to the bench top: its width and RGBA.
+PEDESTAL_WIDTH, PEDESTAL_RGBA = 0.2, (0.2, 0.2, 0.22, 1.0)
 
 
 @lru_cache(maxsize=1)
@@ -75,7 +78,7 @@ class Panda:
         self.upper = np.array([i[9] for i in info])
         self.max_force = np.array([i[10] for i in info[:7]] + [FINGER_FORCE] * 2)
         self._forces = self.max_force.tolist()
-        for link, rgba in _LINK_COLOURS.items():
+        for link, rgba in LINK_COLOURS.items():
             client.changeVisualShape(self.body, link, rgbaColor=rgba)
         for link in FINGER_JOINTS:
             client.changeDynamics(self.body, link, lateralFriction=1.5, spinningFriction=0.01, frictionAnchor=True)

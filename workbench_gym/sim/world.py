@@ -20,7 +20,7 @@ from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
 from workbench_gym.sim import egl
 from workbench_gym.sim.bodies import BodyFrame, build_body, palette_texture
 from workbench_gym.sim.camera import Camera, CameraFrame
-from workbench_gym.sim.robot import HAND_LINK, Panda
+from workbench_gym.sim.robot import HAND_LINK, PEDESTAL_RGBA, PEDESTAL_WIDTH, Panda
 
 #: Fixed instance ids in segmentation images; spec objects follow from FIRST_OBJECT_ID in spec order.
 BACKGROUND_ID, BENCH_ID, ROBOT_ID = 0, 1, 2
@@ -180,7 +180,7 @@ class World:
         self.bench_body = self._static_box(
             bench.size, (*bench.center, bench.height - bench.size[2] / 2), (*COLOURS[bench.colour], 1)
         )
-        pedestal = self._static_box((0.2, 0.2, bench.height), (*ROBOT_BASE, bench.height / 2), (0.2, 0.2, 0.22, 1))
+        pedestal = self._static_box((PEDESTAL_WIDTH, PEDESTAL_WIDTH, bench.height), (*ROBOT_BASE, bench.height / 2), PEDESTAL_RGBA)
         self.robot = Panda(c, (*ROBOT_BASE, bench.height))
 
         self.bodies, self.frames, self.instance_ids = {}, {}, {}

@@ -38,9 +38,10 @@ from workbench_gym.scenes.catalog import COLOURS
 from workbench_gym.scenes.parts import quat_from_euler, quat_to_matrix
 from workbench_gym.scenes.spec import LightSpec, SceneSpec
 from workbench_gym.sim.camera import Camera, CameraFrame, look_at
+from workbench_gym.sim.robot import PEDESTAL_RGBA, PEDESTAL_WIDTH
 from workbench_gym.sim.world import BENCH_ID, FIRST_OBJECT_ID, ROBOT_BASE, ROBOT_ID
 from workbench_gym.synth_data.renderer import world_cameras
-from workbench_gym.synth_data.robot_mesh import PEDESTAL_COLOUR, PEDESTAL_WIDTH, panda_home_meshes
+from workbench_gym.synth_data.robot_mesh import panda_home_meshes
 
 #: The GPL-3.0 program that imports bpy and BlenderProc; run as a script, never imported.
 RENDER_PROGRAM = Path(__file__).with_name("blender") / "render_scene.py"
@@ -193,7 +194,7 @@ def scene_job(spec: SceneSpec, resolution: tuple[int, int] | None = None) -> tup
              _pose_matrix((*bench.center, bench.height - bench.size[2] / 2)))
 
     pedestal = trimesh.creation.box(extents=(PEDESTAL_WIDTH, PEDESTAL_WIDTH, bench.height))
-    job.mesh("pedestal", ROBOT_ID, [(pedestal, job.material(PEDESTAL_COLOUR, SURFACES["steel"]))],
+    job.mesh("pedestal", ROBOT_ID, [(pedestal, job.material(PEDESTAL_RGBA[:3], SURFACES["steel"]))],
              _pose_matrix((*ROBOT_BASE, bench.height / 2)))
     links = [(link.mesh, job.material(link.colour, ROBOT_SURFACE)) for link in panda_home_meshes()]
     job.mesh("panda", ROBOT_ID, links, _pose_matrix((*ROBOT_BASE, bench.height)))

@@ -113,7 +113,7 @@ RENDERERS = ("pybullet", "blenderproc")
 
 
 def make_renderer(name: str, **options) -> Renderer:
-    """Build a renderer by name; BlenderProc's lives in its own (GPL-3.0) module, imported only here.
+    """Build a renderer by name; BlenderProc's driver is imported only here (its GPL-3.0 program runs as a child process).
 
     `workbench_gym.synth_data.blenderproc_renderer.BlenderProcRenderer(**options)` must implement `Renderer`.
     """

@@ -15,11 +15,7 @@ import numpy as np
 import trimesh
 
 from workbench_gym.scenes.parts import quat_from_euler, quat_to_matrix
-from workbench_gym.sim.robot import _LINK_COLOURS, ARM_JOINTS, FINGER_JOINTS, HOME, MAX_FINGER_WIDTH, lowpoly_panda_urdf
-
-#: The pedestal the arm stands on: a box this wide, from the floor to the bench top (as `World.build` makes it).
-PEDESTAL_WIDTH = 0.2
-PEDESTAL_COLOUR = (0.2, 0.2, 0.22)
+from workbench_gym.sim.robot import ARM_JOINTS, FINGER_JOINTS, HOME, LINK_COLOURS, MAX_FINGER_WIDTH, lowpoly_panda_urdf
 
 
 @dataclass(frozen=True)
@@ -97,6 +93,6 @@ def panda_home_meshes() -> tuple[LinkMesh, ...]:
             scale = [float(v) for v in mesh_element.get("scale", "1 1 1").split()]
             mesh.apply_scale(scale)
             mesh.apply_transform(poses[name] @ _origin(visual.find("origin")))
-            colour = _LINK_COLOURS.get(link_index.get(name), (0.92, 0.92, 0.92, 1.0))[:3]  # URDF: panda_white
+            colour = LINK_COLOURS.get(link_index.get(name), (0.92, 0.92, 0.92, 1.0))[:3]  # URDF: panda_white
             out.append(LinkMesh(name, mesh, tuple(colour)))
     return tuple(out)
