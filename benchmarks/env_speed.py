@@ -9,11 +9,9 @@ sides of each ratio see the same machine load. Needs the `bench` extra (panda-gy
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import time
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -22,6 +20,7 @@ import pybullet_data
 
 import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.scenes.spec import BenchSpec, default_cameras
+from report import emit  # benchmarks/report.py
 
 
 def step_rate(env: gym.Env, steps: int, seed: int = 0) -> float:
@@ -134,11 +133,7 @@ def main() -> dict:
     }
     for env in (ours, camera_env, *(theirs[:1] if theirs else ())):
         env.close()
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+    emit(result, args.out)
     return result
 
 

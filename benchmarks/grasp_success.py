@@ -10,7 +10,6 @@ with --markdown, the table in docs/grasping.md.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,6 +18,7 @@ from workbench_gym.control.primitives import MotionPrimitives, PrimitiveConfig
 from workbench_gym.envs.grasping import grasp_pose
 from workbench_gym.scenes import TOOLS, sample_clutter
 from workbench_gym.sim import World
+from report import emit  # benchmarks/report.py
 
 
 def pick_rate(category: str, tries: int, assisted: bool) -> dict:
@@ -68,11 +68,7 @@ def main() -> None:
     parser.add_argument("--markdown", help="write the markdown table here")
     args = parser.parse_args()
     results = {c: {mode: pick_rate(c, args.tries, mode == "assisted") for mode in ("friction", "assisted")} for c in args.categories}
-    text = json.dumps({"tries_per_category": args.tries, "results": results}, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+    emit({"tries_per_category": args.tries, "results": results}, args.out)
     if args.markdown:
         Path(args.markdown).write_text(markdown(results, args.tries))
 

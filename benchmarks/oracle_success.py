@@ -9,9 +9,7 @@ reports success, partial credit, primitives per episode and episodes per minute 
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import gymnasium as gym
 
@@ -19,6 +17,7 @@ import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.envs.registration import env_id
 from workbench_gym.envs.task import TASKS
 from workbench_gym.policies import OraclePlanner
+from report import emit  # benchmarks/report.py
 
 
 def run_task(task: str, episodes: int, **options) -> dict:
@@ -62,11 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     options = {"instruction_split": args.instruction_split, "variant_split": args.variant_split}
     results = {task: run_task(task, args.episodes, **options) for task in args.tasks}
-    text = json.dumps({"settings": {"episodes": args.episodes, **options}, "results": results}, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+    emit({"settings": {"episodes": args.episodes, **options}, "results": results}, args.out)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import pybullet
 import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.envs import workbench_env
 from workbench_gym.sim.world import World
+from report import emit  # benchmarks/report.py
 
 CLOCK = time.process_time  # CPU time of this process: less sensitive to other load than wall time
 #: Bullet profile zones reported, by the name they carry in its timings log.
@@ -128,11 +129,7 @@ def main() -> dict:
         "bullet_us_per_physics_step": bullet_zones(tools=args.tools),
         "bullet_us_per_physics_step_bench_awake": bullet_zones(tools=args.tools, wake_tools=True),
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+    emit(result, args.out)
     return result
 
 

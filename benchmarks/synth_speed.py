@@ -12,7 +12,6 @@ too. One function per renderer.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -25,6 +24,7 @@ from workbench_gym.synth_data.generate import generate, render_shard
 from workbench_gym.synth_data.randomize import SynthConfig, draw_scene
 from workbench_gym.synth_data.records import to_table
 from workbench_gym.synth_data.renderer import PyBulletRenderer, settled_spec
+from report import emit  # benchmarks/report.py
 
 TARGET_PYBULLET_IMAGES_PER_S = 50.0
 TARGET_BLENDERPROC_S_PER_IMAGE = 2.0
@@ -114,11 +114,7 @@ def main() -> None:
         results["blenderproc"] = blenderproc(args.size, args.blenderproc_scenes)
     results["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                           "load_average_before": [round(v, 2) for v in load_before], "load_average_after": [round(v, 2) for v in os.getloadavg()]}
-    text = json.dumps(results, indent=1)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+    emit(results, args.out, indent=1)
 
 
 if __name__ == "__main__":
