@@ -26,7 +26,7 @@ from workbench_gym.envs.registration import env_id
 from workbench_gym.policies.backends import make_backend, parse_options
 from workbench_gym.policies.backends.openai_compat import OpenAICompatBackend
 from workbench_gym.policies.backends.prompts import ground_prompt
-from workbench_gym.policies.vlm_planner import observation_view
+from workbench_gym.policies.vlm_planner import ENV_OPTIONS, observation_view
 
 PHRASES = ("the claw hammer", "the tape measure", "the spanner", "the hex key", "the red screwdriver", "the bin")
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--task", default="PickTool")
     parser.add_argument("--frames", type=int, default=30)
-    parser.add_argument("--size", type=int, default=256, help="camera image side in pixels")
+    parser.add_argument("--size", type=int, default=ENV_OPTIONS["image_size"][0], help="camera image side in pixels (default: the planner's)")
     args = parser.parse_args(argv)
 
     views = frames(args.task, args.frames, args.size)

@@ -1,5 +1,6 @@
-"""The hf backend on tiny random CLIP, OWLv2 and SmolVLM (Idefics3) models saved to a temp dir and loaded back
-offline. Random weights give random answers, so these check loading, pre/post-processing, coordinates and parsing."""
+"""The hf backend on tiny random CLIP, OWLv2, Grounding-DINO and SmolVLM (Idefics3) models saved to a temp dir and
+loaded back offline. Random weights give random answers, so these check loading, pre/post-processing, coordinates
+and parsing."""
 
 import numpy as np
 import pytest
@@ -7,7 +8,7 @@ import pytest
 pytest.importorskip("transformers")
 torch = pytest.importorskip("torch")
 
-from tiny_hf_models import tiny_clip, tiny_owlv2, tiny_smolvlm, top_down_view  # noqa: E402
+from tiny_hf_models import tiny_clip, tiny_grounding_dino, tiny_owlv2, tiny_smolvlm, top_down_view  # noqa: E402
 
 from workbench_gym.policies.backend import Backend, PlanStep, Region  # noqa: E402
 from workbench_gym.policies.backends import make_backend  # noqa: E402
@@ -22,7 +23,10 @@ pytestmark = pytest.mark.usefixtures("torch_one_thread")
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     root = tmp_path_factory.mktemp("hf")
-    return {"clip": tiny_clip(root / "clip"), "owlv2": tiny_owlv2(root / "owlv2"), "smolvlm": tiny_smolvlm(root / "smolvlm")}
+    return {
+        "clip": tiny_clip(root / "clip"), "owlv2": tiny_owlv2(root / "owlv2"), "smolvlm": tiny_smolvlm(root / "smolvlm"),
+        "grounding_dino": tiny_grounding_dino(root / "grounding_dino"),
+    }
 
 
 def test_clip_scores_the_rgbd_proposals(models):
@@ -54,6 +58,58 @@ def test_owlv2_boxes_come_back_in_image_pixels(models):
             expected.add(box)
     assert {r.box for r in regions} == expected and len(expected) == 8  # the rows below the image are padding
     assert all(0 <= r.score <= 1 for r in regions) and [r.score for r in regions] == sorted((r.score for r in regions), reverse=True)
+    assert all(r.box[0] <= r.point[0] < r.box[2] and r.box[1] <= r.point[1] < r.box[3] for r in regions)
+
+
+def _spy_forward(model) -> dict:
+    """The keyword inputs and the outputs of the model's next forward pass, filled in when it runs."""
+    seen = {}
+    model.register_forward_hook(lambda module, args, kwargs, output: seen.update(kwargs, outputs=output), with_kwargs=True)
+    return seen
+
+
+def test_grounding_dino_loads_as_a_detector(models):
+    by_role = make_backend("hf", model=str(models["grounding_dino"]), max_regions=3)
+    assert by_role.detector and not by_role.scorer and not by_role.chat and by_role.detector.kind == "grounding-dino"
+    view = top_down_view(width=80, height=48)
+    regions = by_role.ground(view, "the hammer")
+    assert len(regions) == 3  # 20 queries, random scores near 1: the cap bites
+    assert all(isinstance(r, Region) and 0 <= r.box[0] < r.box[2] <= 80 and 0 <= r.box[1] < r.box[3] <= 48 for r in regions)
+    assert all(0 <= r.score <= 1 for r in regions) and [r.score for r in regions] == sorted((r.score for r in regions), reverse=True)
+    by_path = HFBackend(detector=str(models["grounding_dino"]), max_regions=3)
+    assert [(r.box, r.score) for r in by_path.ground(view, "the hammer")] == [(r.box, r.score) for r in regions]  # repeatable
+
+
+def test_grounding_dino_gets_the_phrase_closed_by_one_dot(models):
+    backend = HFBackend(detector=str(models["grounding_dino"]))
+    seen = _spy_forward(backend.detector.model)
+    tokenizer = backend.detector.processor.tokenizer
+    for phrase in ("The Red Hammer", "the red hammer."):
+        backend.ground(top_down_view(), phrase)
+        ids = seen["input_ids"][0].tolist()
+        assert tokenizer.decode(ids, skip_special_tokens=True).replace(" ", "") == "theredhammer."
+        assert ids[-2:] == [tokenizer.convert_tokens_to_ids("."), tokenizer.sep_token_id] and ids.count(ids[-2]) == 1
+
+
+def test_grounding_dino_boxes_come_back_in_image_pixels(models):
+    backend = HFBackend(detector=str(models["grounding_dino"]), detection_threshold=0.0, max_regions=100)
+    seen = _spy_forward(backend.detector.model)
+    view = top_down_view(width=120, height=72)  # resized to 80x48 by the processor, and not square
+    regions = backend.ground(view, "the hammer")
+    assert seen["pixel_values"].shape[-2:] == (48, 80)
+    # Grounding-DINO's boxes are (cx, cy, w, h) fractions of the image itself: no square padding, no resized size.
+    outputs = seen["outputs"]
+    scores = torch.sigmoid(outputs.logits[0]).max(dim=-1).values.tolist()
+    cx, cy, w, h = outputs.pred_boxes[0].numpy().T * np.array([[120], [72], [120], [72]])
+    expected = []
+    for x0, y0, x1, y1, score in zip(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, scores):
+        box = (round(max(x0, 0)), round(max(y0, 0)), round(min(x1, 120)), round(min(y1, 72)))
+        if box[2] > box[0] and box[3] > box[1]:
+            expected.append(Region(box, score))
+    expected = suppress_overlaps(expected)
+    assert [r.box for r in regions] == [r.box for r in expected] and len(regions) > 10
+    assert [r.score for r in regions] == pytest.approx([r.score for r in expected])
+    assert max(r.box[3] for r in regions) > 48  # boxes reach below the processor's 48 rows: scaled to the camera image
     assert all(r.box[0] <= r.point[0] < r.box[2] and r.box[1] <= r.point[1] < r.box[3] for r in regions)
 
 

@@ -93,6 +93,27 @@ def test_proposals_cover_tools_and_containers(truth):
         assert abs(best.extent[0] - nominal) < 0.25 * nominal, (obj.category, best.extent[0], nominal)
 
 
+def test_sampled_measurements_match_measuring_every_pixel(truth, monkeypatch):
+    """Bins have thousands of pixels and are measured from a sample: containers stay containers, sizes stay put."""
+    view = truth.view
+    sampled = proposals_module.propose(view.rgb, view.depth, view.intrinsics, view.extrinsics)
+    limit = proposals_module.MAX_DESCRIBED_POINTS
+    monkeypatch.setattr(proposals_module, "MAX_DESCRIBED_POINTS", 10**9)
+    every = proposals_module.propose(view.rgb, view.depth, view.intrinsics, view.extrinsics)
+    assert max(int(p.mask.sum()) for p in every) > limit  # the sample is exercised
+    assert [p.is_container for p in sampled] == [p.is_container for p in every]
+    for a, b in zip(sampled, every):
+        assert np.array_equal(a.mask, b.mask) and a.box == b.box and a.fill == pytest.approx(b.fill, abs=0.02)
+        assert np.allclose(a.extent, b.extent, atol=0.003) and np.allclose(a.colour, b.colour, atol=8)
+
+
+@pytest.mark.parametrize("shape", [(1,), (2,), (7, 3), (1500, 3)])
+@pytest.mark.parametrize("q", [0.2, 0.5, 0.95])
+def test_quantile_matches_numpy(shape, q):
+    values = np.random.default_rng(0).random(shape).astype(np.float32)
+    assert np.allclose(proposals_module._quantile(values, q), np.quantile(values, q, axis=0), atol=1e-6)
+
+
 def test_proposals_reject_views_without_depth(truth):
     with pytest.raises(ValueError, match="depth"):
         proposals_module.propose(truth.view.rgb, None, truth.view.intrinsics, truth.view.extrinsics)

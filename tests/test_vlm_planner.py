@@ -2,6 +2,7 @@
 
 import json
 import logging
+from dataclasses import replace
 
 import gymnasium as gym
 import numpy as np
@@ -14,9 +15,11 @@ from workbench_gym.envs.high_level import Answer, Ask, Pick, decode
 from workbench_gym.envs.task import TASKS
 from workbench_gym.policies import PLANNERS
 from workbench_gym.policies.backend import PlanStep, Region
+from workbench_gym.policies.backends import make_backend
 from workbench_gym.policies.instructions import from_backend_plan, parse_instruction, parse_reference
-from workbench_gym.policies.lifting import backproject, bench_height, fit_tool, project
+from workbench_gym.policies.lifting import _min_area_rectangle, backproject, bench_height, fit_tool, project
 from workbench_gym.policies.vlm_planner import ENV_OPTIONS, VLMPlanner, make_vlm_planner, observation_view
+from workbench_gym.scenes.catalog import TOOLS
 
 PRIMITIVE = {"control_mode": "primitive", **ENV_OPTIONS}
 
@@ -131,6 +134,39 @@ def test_lifting_puts_pixels_where_the_scene_is():
         env.close()
 
 
+def test_smallest_rectangle_holds_the_points_and_no_turn_beats_it():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        xy = rng.normal(size=(60, 2)) * rng.uniform(0.01, 0.2, size=2) @ np.linalg.qr(rng.normal(size=(2, 2)))[0]
+        yaw, lo, hi = _min_area_rectangle(xy)
+        local = xy @ np.array([[np.cos(yaw), -np.sin(yaw)], [np.sin(yaw), np.cos(yaw)]])
+        assert np.all(local >= lo - 1e-9) and np.all(local <= hi + 1e-9)
+        for turn in np.radians(np.arange(0.0, 180.0, 0.5)):
+            other = xy @ np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+            assert np.prod(hi - lo) <= np.prod(np.ptp(other, axis=0)) + 1e-12
+
+
+def test_checking_one_tool_fits_only_the_regions_around_it(torch_one_thread):
+    """`near` skips far regions before fitting them, and keeps every candidate within the radius."""
+    env = make_env("PickTool", n_tools=8)
+    try:
+        obs, _ = env.reset(seed=4)
+        planner = VLMPlanner(make_backend("native"))
+        planner.reset(obs["instruction"])
+        view = observation_view(obs, "front")
+        planner._bench_z = bench_height(view)
+        ref = replace(parse_reference("wrench"), categories=tuple(TOOLS))  # any tool; "wrench" only sets the scores
+        every = planner._candidates(view, ref, all_candidates=True)
+        assert len(every) >= 4
+        for estimate, _ in every:
+            around = planner._candidates(view, ref, all_candidates=True, near=(estimate.xy, 0.03))
+            assert 1 <= len(around) < len(every)
+            close = [e.xy.tolist() for e, _ in every if np.linalg.norm(e.xy - estimate.xy) < 0.03]
+            assert all(xy in [e.xy.tolist() for e, _ in around] for xy in close)
+    finally:
+        env.close()
+
+
 # --- instructions -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("task,kind", [("PickTool", "pick"), ("PlaceTool", "place"), ("FetchTool", "fetch"), ("CollectScrews", "collect"),
                                        ("SortTools", "sort"), ("CountTools", "question")])
@@ -211,7 +247,7 @@ def test_answers_count_questions():
 
 
 def test_retries_after_a_failed_pick():
-    """The first grasp is knocked 6 cm off (as a bad depth reading would): the planner sees empty fingers and retries."""
+    """The first grasp is knocked 6 cm sideways off the tool (as a bad depth reading would): the planner sees empty fingers and retries."""
     env = make_env("PickTool", n_tools=3)
     try:
         planner = VLMPlanner(ScriptedBackend(env))
@@ -219,7 +255,7 @@ def test_retries_after_a_failed_pick():
         planner.reset(obs["instruction"])
         first = decode(planner.act(obs))
         x, y, z, yaw = first.pose
-        obs, _, _, _, info = env.step(Pick((x + 0.06, y, z, yaw), first.width))
+        obs, _, _, _, info = env.step(Pick((x, y + 0.06, z, yaw), first.width))
         assert not info["primitive"]["success"]
         retry = decode(planner.act(obs))
         assert isinstance(retry, Pick) and "retry 1" in planner.decisions[-1].reason

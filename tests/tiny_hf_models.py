@@ -1,9 +1,10 @@
 """Tiny random Hugging Face models built offline from configs, saved like a hub checkout, for backend tests.
 
 Their answers are random; they exercise loading, pre/post-processing and parsing. Tokenizers are byte-level BPE
-with no merges (one token per byte), so they need no vocabulary files.
+with no merges (one token per byte), or WordPiece over single characters for BERT, so they need no vocabulary files.
 """
 
+import string
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,49 @@ def tiny_owlv2(path: Path, seed: int = 0) -> Path:
         model.box_head.dense2.bias.zero_()
     model.save_pretrained(path)
     Owlv2Processor(image_processor=Owlv2ImageProcessor(size={"height": 64, "width": 64}), tokenizer=tokenizer).save_pretrained(path)
+    return path
+
+
+def _bert_vocab():
+    """A WordPiece vocabulary of single characters, with BERT's special tokens at BERT's ids."""
+    # Grounding-DINO finds [CLS], [SEP], "." and "?" by their ids in bert-base-uncased (101, 102, 1012, 1029).
+    tokens = [f"[unused{i}]" for i in range(1030)]
+    for i, token in {0: "[PAD]", 100: "[UNK]", 101: "[CLS]", 102: "[SEP]", 103: "[MASK]", 1012: ".", 1029: "?"}.items():
+        tokens[i] = token
+    characters = string.ascii_lowercase + string.digits
+    pieces = list(characters) + ["##" + c for c in characters] + [c for c in string.punctuation if c not in ".?"]
+    tokens[104:104 + len(pieces)] = pieces
+    return {token: i for i, token in enumerate(tokens)}
+
+
+def tiny_grounding_dino(path: Path, seed: int = 0) -> Path:
+    """A Grounding-DINO with a 4-stage Swin of width 8, a 1-layer BERT, 32-wide fusion and 20 queries, on images of 48-80 px."""
+    import torch
+    from transformers import (
+        BertTokenizer,
+        GroundingDinoConfig,
+        GroundingDinoForObjectDetection,
+        GroundingDinoImageProcessorPil,
+        GroundingDinoProcessor,
+        SwinConfig,
+    )
+
+    torch.manual_seed(seed)
+    vocab = _bert_vocab()
+    backbone = SwinConfig(image_size=64, patch_size=4, embed_dim=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1], window_size=4,
+                          out_indices=[2, 3, 4])
+    text = {"model_type": "bert", "vocab_size": len(vocab), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+            "num_attention_heads": 2, "max_position_embeddings": 32}
+    config = GroundingDinoConfig(
+        backbone_config=backbone, text_config=text, d_model=32, encoder_layers=1, encoder_ffn_dim=32, encoder_attention_heads=2,
+        decoder_layers=2,  # with one layer, transformers rejects its tied box heads
+        decoder_ffn_dim=32, decoder_attention_heads=2, encoder_n_points=2, decoder_n_points=2, num_queries=20, max_text_len=32,
+        num_feature_levels=3,  # the Swin stages only: a fourth, coarser level would be 1x1 on small images, too small to normalise
+    )
+    GroundingDinoForObjectDetection(config).save_pretrained(path)
+    # The PIL image processor: the torchvision one needs torchvision, which does not install beside the CPU torch wheel.
+    image_processor = GroundingDinoImageProcessorPil(size={"shortest_edge": 48, "longest_edge": 80})
+    GroundingDinoProcessor(image_processor=image_processor, tokenizer=BertTokenizer(vocab=vocab, model_max_length=32)).save_pretrained(path)
     return path
 
 

@@ -25,6 +25,7 @@ ABOVE_BENCH = 0.0015  # metres: lifted points lower than this over the bench are
 FOOTPRINT_MARGIN = 0.004  # metres each part rectangle grows by when scoring a pose (pixel footprint, noise)
 CONTAINER_WALL = 0.006  # metres from a container's outer edge to its inner floor (catalog bins and tray)
 CONTAINER_FLOOR = 0.005  # metres from the bench to a container's floor top
+BENCH_FIT_PIXELS = 16384  # pixels, evenly spread, whose heights find the bench plane
 
 
 def backproject(view: View, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -51,7 +52,8 @@ def bench_height(view: View) -> float:
     same on a real robot.
     """
     h, w = view.depth.shape
-    rows, cols = np.mgrid[0:h:2, 0:w:2]
+    stride = max(1, round(math.sqrt(h * w / BENCH_FIT_PIXELS)))
+    rows, cols = np.mgrid[0:h:stride, 0:w:stride]
     z = backproject(view, rows.ravel(), cols.ravel())[:, 2]
     z = z[np.isfinite(z)]
     hist, edges = np.histogram(z, bins=np.arange(z.min(), z.max() + 0.002, 0.001))
@@ -186,23 +188,29 @@ def fit_tool(view: View, region: Region, categories: tuple[str, ...], bench_z: f
     rectangle = _min_area_rectangle(xy)
     if rectangle is not None:
         axes += [rectangle[0], rectangle[0] + math.pi / 2]
-    hypotheses = []  # (score, category, size, yaw, origin, length); coarse: origin from the extents' centre
+    extents = []  # (axis yaw, centre, length) per axis: coarse origins come from the extents' centre
     for axis_yaw in axes:
         rot = _rotation(axis_yaw)[:2, :2]
         local = xy @ rot
         lo, hi = local.min(0), local.max(0)
-        centre, length = rot @ ((lo + hi) / 2), float(hi[0] - lo[0]) + pixel
-        for category in categories:
-            for size in get_category(category).sizes:
-                model_length, model_centre, parts = _model(category, size)
-                for yaw in (axis_yaw, axis_yaw + math.pi):
-                    origin = centre - _rotation(yaw)[:2, :2] @ model_centre
-                    fit = float(_footprint_fit(fit_xy, parts, np.array([[*origin, yaw]]))[0])
-                    hypotheses.append((fit - _length_penalty(length, model_length), category, size, yaw, origin, length))
-    hypotheses.sort(key=lambda h: -h[0])
+        extents.append((axis_yaw, rot @ ((lo + hi) / 2), float(hi[0] - lo[0]) + pixel))
+    hypotheses = []  # (score, order, category, size, yaw, origin, length); order keeps ties in axis-major order
+    for c, category in enumerate(categories):
+        for s, size in enumerate(get_category(category).sizes):
+            model_length, model_centre, parts = _model(category, size)
+            poses, keys = [], []
+            for a, (axis_yaw, centre, length) in enumerate(extents):
+                for turn in (0, 1):
+                    yaw = axis_yaw + turn * math.pi
+                    poses.append([*(centre - _rotation(yaw)[:2, :2] @ model_centre), yaw])
+                    keys.append(((a, c, s, turn), length))
+            fits = _footprint_fit(fit_xy, parts, np.array(poses))  # every axis and end of this variant at once
+            for pose, (order, length), fit in zip(poses, keys, fits):
+                hypotheses.append((float(fit) - _length_penalty(length, model_length), order, category, size, pose[2], np.array(pose[:2]), length))
+    hypotheses.sort(key=lambda h: (-h[0], h[1]))
     # Refine the best few: a coarse centre a centimetre off can favour the wrong end or the wrong size.
     best = None
-    for _, category, size, yaw, origin, length in hypotheses[:REFINED_HYPOTHESES]:
+    for _, _, category, size, yaw, origin, length in hypotheses[:REFINED_HYPOTHESES]:
         model_length, _, parts = _model(category, size)
         poses = np.array([[*origin, yaw]]) + _REFINE_GRID
         fits = _footprint_fit(fit_xy, parts, poses)
@@ -260,15 +268,13 @@ def _min_area_rectangle(xy: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] 
         hull = xy[ConvexHull(xy).vertices]
     except QhullError:  # all points on a line
         return None
-    best = None
-    for a, b in zip(hull, np.roll(hull, -1, axis=0)):
-        yaw = math.atan2(b[1] - a[1], b[0] - a[0])
-        local = hull @ _rotation(yaw)[:2, :2]
-        lo, hi = local.min(0), local.max(0)
-        area = float(np.prod(hi - lo))
-        if best is None or area < best[0]:
-            best = (area, yaw, lo, hi)
-    return best[1:]
+    edges = np.roll(hull, -1, axis=0) - hull
+    yaws = np.arctan2(edges[:, 1], edges[:, 0])
+    c, s = np.cos(yaws)[:, None], np.sin(yaws)[:, None]
+    local = np.stack([c * hull[None, :, 0] + s * hull[None, :, 1], -s * hull[None, :, 0] + c * hull[None, :, 1]], -1)  # hull in each edge's frame
+    lo, hi = local.min(1), local.max(1)
+    best = int(np.argmin(np.prod(hi - lo, axis=1)))  # the first of equal areas, as a loop over the edges finds it
+    return float(yaws[best]), lo[best], hi[best]
 
 
 def fit_zone(view: View, region: Region, bench_z: float, name: str, tray: bool = False) -> Zone | None:

@@ -30,15 +30,16 @@ from workbench_gym.envs.language import FAMILY_NAMES, PLURALS
 from workbench_gym.envs.tasks.placement import Zone, handover_zone
 from workbench_gym.policies.backend import Backend, Region, View
 from workbench_gym.policies.instructions import HANDOVER, Plan, Reference, Step, from_backend_plan, parse_instruction, parse_reference
-from workbench_gym.policies.lifting import ToolEstimate, bench_height, fit_tool, fit_zone, size_misfit
+from workbench_gym.policies.lifting import ToolEstimate, bench_height, fit_tool, fit_zone, project, size_misfit
 from workbench_gym.scenes.catalog import CONTAINERS, TOOLS, get_category
 from workbench_gym.scenes.parts import quat_to_matrix
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH
 
 log = logging.getLogger(__name__)
 
-#: Env options the planner needs: one fixed camera with depth, at a resolution where a nut spans pixels.
-ENV_OPTIONS = {"obs_mode": "rgbd", "cameras": ("front",), "image_size": (256, 256)}
+#: Env options the planner needs: one fixed camera with depth. At 384x384 a nut spans about 9 pixels (5 at 256x256);
+#: the native model, trained on 256x256 frames, reads these as they are (crops are resampled, sizes are in metres).
+ENV_OPTIONS = {"obs_mode": "rgbd", "cameras": ("front",), "image_size": (384, 384)}
 CAMERA_KEYS = ("rgb", "depth", "intrinsics", "extrinsics")  # all a planner may read of a camera
 PRIVILEGED_KEYS = ("objects", "goal")  # state-mode observation keys: simulator poses and goals
 LONG_TOOL_MARGIN = 0.04  # metres: a tool within this of a zone's length goes in diagonally
@@ -253,15 +254,16 @@ class VLMPlanner:
         if self.target is not None and self.target.attempts >= self.config.attempts:
             self.events.append(f"Gave up on the {ref.text} after {self.target.attempts} grasps")
             return None
-        candidates = self._candidates(view, ref)
         if self.target is not None and self.target.attempts:  # a retry: the same tool, if a grasp nudged it; else as last seen
-            near = [c for c in candidates if c[0].category == self.target.estimate.category
+            around = self._candidates(view, ref, near=(self.target.estimate.xy, self.config.nudge))
+            near = [c for c in around if c[0].category == self.target.estimate.category
                     and np.linalg.norm(c[0].xy - self.target.estimate.xy) < self.config.nudge]
             if near:
                 self.target.estimate = min(near, key=lambda c: np.linalg.norm(c[0].xy - self.target.estimate.xy))[0]
             pick = self.target.estimate.grasp(self.target.attempts)
             self.target.attempts += 1
             return pick, f"retry {self.target.attempts - 1} of the {ref.text}, {_retry_kind(self.target.attempts - 1)}"
+        candidates = self._candidates(view, ref)
         if not candidates and ref.colour:  # the backend may misjudge a colour: look by kind alone, and ask if that is not enough
             candidates = self._candidates(view, replace(ref, colour=""))
             self._inputs["relaxed"] = f"nothing {ref.colour} scored; grounded {ref.noun!r} alone"
@@ -312,8 +314,8 @@ class VLMPlanner:
         name = f"{aimed.size} {get_category(aimed.category).display}"
         if not holding:
             return f"The grasp of the {name} came up empty (attempt {self.target.attempts})"
-        still = [e for e, _ in self._candidates(view, self._reference_of(aimed), all_candidates=True)
-                 if e.category == aimed.category and np.linalg.norm(e.xy - aimed.xy) < self.config.same_place]
+        around = self._candidates(view, self._reference_of(aimed), all_candidates=True, near=(aimed.xy, self.config.same_place))
+        still = [e for e, _ in around if e.category == aimed.category and np.linalg.norm(e.xy - aimed.xy) < self.config.same_place]
         if still:
             self.holding = None  # a neighbour came up instead
             return f"The {name} still lies where it was: a neighbour came up instead"
@@ -397,14 +399,22 @@ class VLMPlanner:
             self._grounded[phrase] = self._timed(self.backend.ground, view, phrase)
         return self._grounded[phrase]
 
-    def _candidates(self, view: View, ref: Reference, all_candidates: bool = False) -> list[tuple[ToolEstimate, float]]:
-        """Tools on the bench (not in the gripper) that fit the reference, fitted in 3D, best score first."""
+    def _candidates(self, view: View, ref: Reference, all_candidates: bool = False,
+                    near: tuple[np.ndarray, float] | None = None) -> list[tuple[ToolEstimate, float]]:
+        """Tools on the bench (not in the gripper) that fit the reference, fitted in 3D, best score first.
+
+        `near` = (world xy, radius) fits only regions whose box reaches that disc: a check on one tool
+        need not fit every other.
+        """
         categories = ref.categories or tuple(TOOLS)
         families = {get_category(c).family for c in categories}
         regions = self._ground(view, ref.query)
+        window = _disc_box(view, near[0], near[1], self._bench_z) if near is not None else None
         out = []
         for region in regions:
             if region.score < self.config.min_score and not all_candidates:
+                continue
+            if window is not None and not _overlap(region.box, window):
                 continue
             fit_as = (region.label,) if region.label in categories else categories
             if region.label and region.label not in categories and get_category(region.label).family not in families:
@@ -429,7 +439,11 @@ class VLMPlanner:
         if ref.size and not (ref.superlative or ref.spatial):
             # The size word is the disambiguator: the candidate whose measured length fits that size best, fully seen
             # ones first (a hidden end makes a large tool look medium). No question: the words already said which.
-            best = min(candidates, key=lambda c: (c[0].occluded, c[0].size != ref.size, size_misfit(c[0], ref.size)))
+            # Among several that fit the size, "large" is the longest and "small" the shortest for its kind, relative
+            # to each other as a person means it; "medium" is the one nearest the catalog length.
+            relative = {"large": lambda e: -e.length / e.model_length, "small": lambda e: e.length / e.model_length}.get(
+                ref.size, lambda e: size_misfit(e, ref.size))
+            best = min(candidates, key=lambda c: (c[0].occluded, c[0].size != ref.size, relative(c[0])))
             if best[0].size == ref.size or len(candidates) == 1 or best[1] >= self.config.confident:
                 return best, f"the {ref.size} one of {len(candidates)} {noun} candidates (measured {best[0].length:.3f} m)"
         if ref.superlative or ref.spatial:
@@ -501,6 +515,18 @@ class VLMPlanner:
             "asked": any(d.action.startswith("ask") for d in self.decisions),
             "report": self.report,
         }
+
+
+def _disc_box(view: View, xy: np.ndarray, radius: float, bench_z: float) -> tuple[float, float, float, float]:
+    """Pixel box (x0, y0, x1, y1) around a disc on the bench, from its projected rim."""
+    angles = np.linspace(0.0, 2 * math.pi, 8, endpoint=False)
+    rim = np.stack([xy[0] + radius * np.cos(angles), xy[1] + radius * np.sin(angles), np.full(8, bench_z)], axis=1)
+    pixels = project(view, rim)
+    return (*pixels.min(0), *pixels.max(0))
+
+
+def _overlap(box: tuple, other: tuple) -> bool:
+    return box[0] <= other[2] and other[0] <= box[2] and box[1] <= other[3] and other[1] <= box[3]
 
 
 def _retry_kind(attempt: int) -> str:

@@ -3,7 +3,7 @@
 Three kinds of model, each optional:
 - a scorer (CLIP, SigLIP): ranks class-agnostic RGB-D proposals (`policies.native.proposals.propose`) by how well
   their crops match the phrase, and labels each crop with the closest catalog category;
-- a detector (OWLv2, OWL-ViT): open-vocabulary boxes for the phrase, straight from the image;
+- a detector (OWLv2, OWL-ViT, Grounding-DINO): open-vocabulary boxes for the phrase, straight from the image;
 - a chat VLM (SmolVLM/Idefics3, Qwen2.5-VL, anything `AutoModelForImageTextToText` loads with a chat template):
   answers questions, and grounds and plans with the same JSON prompts as the OpenAI-compatible backend.
 Grounding uses the detector if given, else the scorer, else the chat model. Nothing is ever downloaded.
@@ -29,7 +29,7 @@ from workbench_gym.scenes.catalog import CATALOG
 log = logging.getLogger(__name__)
 
 SCORER_TYPES = ("clip", "siglip", "siglip2")
-DETECTOR_TYPES = ("owlv2", "owlvit")
+DETECTOR_TYPES = ("owlv2", "owlvit", "grounding-dino")
 #: Texts the scorer compares crops with to name their category.
 CATEGORY_PROMPTS = {name: f"a photo of a {category.display}" for name, category in CATALOG.items()}
 
@@ -181,8 +181,8 @@ def _tensor(features):
     return features if hasattr(features, "shape") else features.pooler_output
 
 
-class OwlDetector:
-    """Open-vocabulary boxes for a phrase from OWLv2 or OWL-ViT."""
+class BoxDetector:
+    """Open-vocabulary boxes for a phrase from OWLv2, OWL-ViT or Grounding-DINO."""
 
     def __init__(self, path: str, device: str = "cpu", threshold: float = 0.05, max_regions: int = 10):
         self.torch, _ = _require_transformers()
@@ -193,13 +193,20 @@ class OwlDetector:
     def ground(self, view: View, phrase: str) -> list[Region]:
         """Boxes above the score threshold, overlaps suppressed, best first."""
         height, width = view.rgb.shape[:2]
-        inputs = self.processor(text=[[phrase]], images=_pil(view.rgb), return_tensors="pt", truncation=True).to(self.device)
+        dino = self.kind == "grounding-dino"
+        # Grounding-DINO was trained on lower-case phrases each closed by "."; OWL takes a list of queries per image.
+        text = phrase.strip().lower().rstrip(".") + "." if dino else [[phrase]]
+        inputs = self.processor(text=text, images=_pil(view.rgb), return_tensors="pt", truncation=True).to(self.device)
         with self.torch.no_grad():
             outputs = self.model(**inputs)
-        # OWLv2 pads the image to a square at the bottom right, so its boxes are fractions of that square.
+        # OWLv2 pads the image to a square at the bottom right, so its boxes are fractions of that square;
+        # OWL-ViT's and Grounding-DINO's are fractions of the image itself.
         side = max(height, width)
         target = (side, side) if self.kind == "owlv2" else (height, width)
-        result = self.processor.post_process_grounded_object_detection(outputs, threshold=self.threshold, target_sizes=[target])[0]
+        # Grounding-DINO scores each token; it also labels boxes with the tokens above text_threshold, unused here.
+        extra = {"input_ids": inputs["input_ids"], "text_threshold": self.threshold} if dino else {}
+        post_process = self.processor.post_process_grounded_object_detection
+        result = post_process(outputs, threshold=self.threshold, target_sizes=[target], **extra)[0]
         regions = [_to_region(box.tolist(), float(score), width, height) for box, score in zip(result["boxes"], result["scores"])]
         return suppress_overlaps([r for r in regions if r is not None])[: self.max_regions]
 
@@ -230,9 +237,9 @@ class ChatVLM:
 class HFConfig:
     """Which models to load (paths or cached repo ids) and how to run them."""
 
-    model: str | None = None  # one model, its role read from its config (CLIP/SigLIP, OWL, else chat)
+    model: str | None = None  # one model, its role read from its config (CLIP/SigLIP, a detector, else chat)
     scorer: str | None = None  # CLIP or SigLIP
-    detector: str | None = None  # OWLv2 or OWL-ViT
+    detector: str | None = None  # OWLv2, OWL-ViT or Grounding-DINO
     chat: str | None = None  # a chat VLM with a chat template
     device: str = "cpu"
     max_new_tokens: int = 256
@@ -263,7 +270,7 @@ class HFBackend:
         self.config = config or HFConfig(**options)
         c = self.config
         self.scorer = ClipScorer(c.scorer, c.device) if c.scorer else None
-        self.detector = OwlDetector(c.detector, c.device, c.detection_threshold, c.max_regions) if c.detector else None
+        self.detector = BoxDetector(c.detector, c.device, c.detection_threshold, c.max_regions) if c.detector else None
         self.chat = ChatVLM(c.chat, c.device, c.max_new_tokens) if c.chat else None
         self._fallback = fallback_backend
 
