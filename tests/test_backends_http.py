@@ -3,6 +3,10 @@ replies, dead ports, fallbacks, and an API key that travels in the header and no
 
 import json
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -458,3 +462,23 @@ def test_view_payload_round_trip_and_bad_payloads():
         image_data_url(view.depth)
     with pytest.raises(ValueError, match="readable image"):
         decode_image("data:image/png;base64,bm90IGEgcG5n")
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_serve_command_stops_on_ctrl_c_and_sigterm(stop, tmp_path):
+    """Even started as a shell's background job, which ignores SIGINT and so leaves Python no Ctrl-C handler."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    # As a shell starts a background job: SIGINT ignored, then exec (an ignored signal stays ignored across exec).
+    launcher = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                "os.execv(sys.executable, [sys.executable, '-m', 'workbench_gym.cli', 'serve', '--port', '0'])")
+    process = subprocess.Popen([sys.executable, "-c", launcher], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        line = ""
+        while not line.startswith("serving"):
+            line = process.stdout.readline()
+            assert line, "serve exited early"
+        process.send_signal(getattr(signal, stop))
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()

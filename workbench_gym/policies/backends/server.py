@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 import os
+import signal
 import threading
 import time
 import uuid
@@ -186,6 +187,10 @@ def run_serve(args) -> int:
         raise SystemExit(f"workbench-gym serve: cannot build the {args.backend} backend: {err}") from None
     server = make_server(backend, args.host, args.port, args.model_name, api_key)
     print(f"serving the {backend.name} backend as model {server.model_name!r} at {server.url}", flush=True)
+    # Stop on Ctrl-C and on a process manager's SIGTERM, even when started from a shell that ignores SIGINT in
+    # background jobs (Python then installs no Ctrl-C handler of its own).
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -193,6 +198,10 @@ def run_serve(args) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def add_serve_arguments(parser) -> None:
