@@ -280,7 +280,9 @@ def test_every_decision_is_logged_with_inputs_and_timing(caplog):
         assert first.inputs["grounded"] and first.reason
         for d in planner.decisions:
             assert 0 <= d.backend_ms <= d.total_ms and d.total_ms == pytest.approx(d.backend_ms + d.planner_ms, abs=0.02)
+        logged = json.dumps(planner.summary()["decisions"])
         report = planner.finish(obs)  # the episode ended on the place: the report still sees it
+        assert json.dumps(planner.summary()["decisions"]) == logged  # the last look is no decision: the log stays as it was
         assert "Put the" in report and "1 in the" in report and "The gripper is empty" in report
         summary = planner.summary()
         assert summary["report"] == report

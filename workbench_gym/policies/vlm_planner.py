@@ -482,7 +482,7 @@ class VLMPlanner:
     def finish(self, observation: dict[str, Any]) -> str:
         """A one-paragraph report of the final bench state, from a last look at it; also kept in `report`."""
         view = observation_view(observation, self.config.camera)
-        self._grounded = {}
+        self._grounded, self._inputs = {}, {}  # a fresh inputs record: the last decision's is logged already
         if self._bench_z is None:
             self._bench_z = bench_height(view)
         holding = self._holds(np.asarray(observation["proprio"], np.float64))
