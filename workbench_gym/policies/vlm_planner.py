@@ -437,10 +437,10 @@ class VLMPlanner:
         # A region the catalog shape hardly covers is two tools run together or a sliver: measure only the rest.
         candidates = [c for c in candidates if c[0].fit >= self.config.min_fit] or candidates
         if ref.size and not (ref.superlative or ref.spatial):
-            # The size word is the disambiguator: the candidate whose measured length fits that size best, fully seen
-            # ones first (a hidden end makes a large tool look medium). No question: the words already said which.
-            # Among several that fit the size, "large" is the longest and "small" the shortest for its kind, relative
-            # to each other as a person means it; "medium" is the one nearest the catalog length.
+            # The size word is the disambiguator, and no question is needed: the words already said which. Fully seen
+            # candidates first (a hidden end makes a large tool look medium), then those fitted to that size; among
+            # those "large" is the longest and "small" the shortest for its kind, relative to each other as a person
+            # means it, and "medium" the one nearest the catalog length.
             relative = {"large": lambda e: -e.length / e.model_length, "small": lambda e: e.length / e.model_length}.get(
                 ref.size, lambda e: size_misfit(e, ref.size))
             best = min(candidates, key=lambda c: (c[0].occluded, c[0].size != ref.size, relative(c[0])))
