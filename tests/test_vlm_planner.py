@@ -11,15 +11,16 @@ import pytest
 import workbench_gym  # noqa: F401  (registers the envs)
 from scripted_backend import ScriptedBackend
 from workbench_gym.envs.grasping import grasp_action
-from workbench_gym.envs.high_level import Answer, Ask, Pick, decode
+from workbench_gym.envs.high_level import Answer, Ask, Pick, Place, decode
 from workbench_gym.envs.task import TASKS
 from workbench_gym.policies import PLANNERS
 from workbench_gym.policies.backend import PlanStep, Region
 from workbench_gym.policies.backends import make_backend
 from workbench_gym.policies.instructions import from_backend_plan, parse_instruction, parse_reference
 from workbench_gym.policies.lifting import _min_area_rectangle, backproject, bench_height, fit_tool, project
-from workbench_gym.policies.vlm_planner import ENV_OPTIONS, VLMPlanner, make_vlm_planner, observation_view
+from workbench_gym.policies.vlm_planner import ENV_OPTIONS, PROPRIO_WIDTH, VLMPlanner, make_vlm_planner, observation_view
 from workbench_gym.scenes.catalog import TOOLS
+from workbench_gym.sim.robot import MAX_FINGER_WIDTH
 
 PRIMITIVE = {"control_mode": "primitive", **ENV_OPTIONS}
 
@@ -265,6 +266,18 @@ def test_retries_after_a_failed_pick():
         assert "came up empty" in report and "The gripper is holding a tool" in report
     finally:
         env.close()
+
+
+def test_holding_is_read_from_the_opening_last_commanded():
+    """Fingers short of the pick's opening hold something wherever the hand stopped; at that opening they do not."""
+    planner = VLMPlanner(backend=None)
+    proprio = np.zeros(PROPRIO_WIDTH + 1)
+    for last, width, holds in [(None, MAX_FINGER_WIDTH, False), (None, 0.02, True),
+                               (Pick((0.4, 0.0, 0.76, 0.0), 0.04), 0.04, False),  # stalled on the way down, fingers still set
+                               (Pick((0.4, 0.0, 0.76, 0.0), 0.04), 0.018, True),  # closed on a tool, stalled while lifting
+                               (Place((0.3, -0.5, 0.78, 0.0)), MAX_FINGER_WIDTH, False)]:
+        planner.last, proprio[PROPRIO_WIDTH] = last, width
+        assert planner._holds(proprio) is holds, (last, width)
 
 
 def test_every_decision_is_logged_with_inputs_and_timing(caplog):

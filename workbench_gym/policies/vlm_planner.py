@@ -43,8 +43,9 @@ ENV_OPTIONS = {"obs_mode": "rgbd", "cameras": ("front",), "image_size": (384, 38
 CAMERA_KEYS = ("rgb", "depth", "intrinsics", "extrinsics")  # all a planner may read of a camera
 PRIVILEGED_KEYS = ("objects", "goal")  # state-mode observation keys: simulator poses and goals
 LONG_TOOL_MARGIN = 0.04  # metres: a tool within this of a zone's length goes in diagonally
-#: Where `Proprio.vector()` keeps the hand's position and quaternion and the fingers' opening.
-PROPRIO_EE, PROPRIO_ORIENTATION, PROPRIO_WIDTH = slice(18, 21), slice(21, 25), 25
+FINGER_SLACK = 0.005  # metres the fingers may sit inside their commanded opening without holding anything
+#: Where `Proprio.vector()` keeps the hand's quaternion and the fingers' opening.
+PROPRIO_ORIENTATION, PROPRIO_WIDTH = slice(21, 25), 25
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,6 @@ class PlannerConfig:
     tie_ratio: float = 0.6  # a rival scoring this share of the best candidate's score ties with it
     attempts: int = 3  # picks of one tool before giving up on it
     held_height: float = 0.05  # lifted points this far above the bench are in the gripper, not on it
-    carry_height: float = 0.15  # metres above the bench the hand is after a pick lifted something
     same_place: float = 0.025  # metres: a tool seen this close to where it was has not moved
     nudge: float = 0.05  # metres a failed grasp may push a tool; one seen further off is another tool
     place_clearance: float = 0.015  # metres above the floor a placed tool is released
@@ -187,12 +187,13 @@ class VLMPlanner:
             return Plan("unreadable", (Step("ask", text=f"Sorry, I did not understand {self.instruction!r}. What should I do?"),))
 
     def _holds(self, proprio: np.ndarray) -> bool:
-        """Whether the gripper holds something: fingers stopped short of open, with the hand up at carrying height.
+        """Whether the gripper holds something: its fingers stopped short of the opening last commanded.
 
-        A pick that timed out on the way down leaves the fingers part-open low over the bench; a missed one opens them.
+        That is the last pick's width (a pick that timed out on the way down leaves the fingers there, a missed one
+        opens them fully), else fully open. Where the hand is does not matter: a pick stopped while lifting still holds.
         """
-        closed = proprio[PROPRIO_WIDTH] < MAX_FINGER_WIDTH - 0.005
-        return bool(closed and proprio[PROPRIO_EE][2] > self._bench_z + self.config.carry_height)
+        opened = self.last.width if isinstance(self.last, Pick) else MAX_FINGER_WIDTH
+        return bool(proprio[PROPRIO_WIDTH] < opened - FINGER_SLACK)
 
     def _observe_outcome(self, view: View, holding: bool) -> None:
         """Take note of what the last primitive did, as the new frame and the gripper show it (once per primitive)."""
