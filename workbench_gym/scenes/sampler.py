@@ -104,14 +104,16 @@ def sample_clutter(
     for rank, idx in enumerate(order):
         category, size, colour = drafts[idx]
         for attempt in range(_PLACEMENT_TRIES):
-            if attempt and attempt % _TRIES_PER_REGION == 0:
-                half = half * 1.1
-            lo, hi = np.maximum(centre - half, bench_lo), np.minimum(centre + half, bench_hi)
+            if attempt % _TRIES_PER_REGION == 0:
+                if attempt:
+                    half = half * 1.1
+                lo, hi = np.maximum(centre - half, bench_lo), np.minimum(centre + half, bench_hi)
+                (x_lo, y_lo), (x_hi, y_hi) = lo.tolist(), hi.tolist()
             xy = rng.uniform(lo, hi)
             yaw = float(rng.uniform(-math.pi, math.pi))
             obj = ObjectSpec(f"tool_{rank:02d}", category, size, colour, Pose((float(xy[0]), float(xy[1]), bench.height + 5e-4), (0.0, 0.0, yaw)))
-            out = obj.outline()
-            if np.any(out.whole < lo) or np.any(out.whole > hi):
+            out = obj.outline()  # lazy: part footprints are made only if a test needs them
+            if any(x < x_lo or y < y_lo or x > x_hi or y > y_hi for x, y in out.whole.tolist()):
                 continue
             centre_xy = out.whole.mean(0)
             radius = float(np.linalg.norm(out.whole - centre_xy, axis=1).max())
