@@ -9,9 +9,7 @@ Knows nothing of tasks or language.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +22,7 @@ from workbench_gym.scenes.spec import BenchSpec, ObjectSpec, SceneSpec
 from workbench_gym.sim import egl
 from workbench_gym.sim.bodies import BodyFrame, apply_appearance, apply_dynamics, dynamics_of, palette_texture
 from workbench_gym.sim.camera import Camera, CameraFrame
+from workbench_gym.sim.layers import Link, SceneLayers
 from workbench_gym.sim.pool import NO_COLLISION, BodyPool, capacity_for, park, variant_counts
 from workbench_gym.sim.rest import lies_flat_on, rest_pose, resting_quaternion
 from workbench_gym.sim.robot import HAND_LINK, HOME, PEDESTAL_RGBA, PEDESTAL_WIDTH, Panda
@@ -52,36 +51,6 @@ def rotation_forms(vectors: np.ndarray) -> np.ndarray:
         for b in range(4):
             basis[:, :, a, b] = (homogeneous(unit[a] + unit[b]) - homogeneous(unit[a]) - homogeneous(unit[b])) / 2
     return np.einsum("ijab,nj->niab", basis, np.asarray(vectors, float).reshape(-1, 3)).reshape(-1, 3, 16)
-
-
-Link = tuple[int, int, tuple]  # (body, link index, RGBA it is drawn with)
-
-
-class SceneLayers:
-    """Shows only the static scenery or only the moving bodies, by making the others transparent.
-
-    TinyRenderer skips fully transparent shapes, so a hidden layer costs nothing to draw.
-    """
-
-    def __init__(self, client, static: list[Link], moving: list[Link]):
-        self.client = client
-        self.static, self.moving = static, moving
-
-    @contextmanager
-    def _hidden(self, links):
-        for body, link, rgba in links:
-            self.client.changeVisualShape(body, link, rgbaColor=[*rgba[:3], 0.0])
-        try:
-            yield
-        finally:
-            for body, link, rgba in links:
-                self.client.changeVisualShape(body, link, rgbaColor=list(rgba))
-
-    def only_static(self):
-        return self._hidden(self.moving)
-
-    def only_moving(self):
-        return self._hidden(self.static)
 
 
 class FastBulletClient(BulletClient):
@@ -177,7 +146,6 @@ class World:
         self.step_listeners: list = []
         self._bench_geometry: tuple | None = None
         self._in_use: list[int] = []
-        self._static_key: tuple | None = None
 
     # --- building -------------------------------------------------------------------------------
     def build(self, spec: SceneSpec, settle: bool = True) -> None:
@@ -205,19 +173,21 @@ class World:
         # The floor only catches what falls. TinyRenderer draws collision shapes of bodies without
         # visuals and a floor costs a quarter of the frame rate, so it is made fully transparent.
         floor = self._static_box((3.0, 3.0, 0.1), (0.5, 0, -0.05), (0, 0, 0, 0))
-        self.bench_body = self._static_box(bench.size, (*bench.center, bench.height - bench.size[2] / 2), (1, 1, 1, 1))
         self.pedestal = self._static_box((PEDESTAL_WIDTH, PEDESTAL_WIDTH, bench.height), (*ROBOT_BASE, bench.height / 2), PEDESTAL_RGBA)
-        self._sleep([floor, self.bench_body, self.pedestal])
         self.robot = Panda(c, (*ROBOT_BASE, bench.height))
         self._robot_links: list[Link] = [(self.robot.body, shape[1], tuple(shape[7])) for shape in c.getVisualShapeData(self.robot.body)]
         self.pool = BodyPool(c, capacity)
+        # TinyRenderer draws bodies in the order they were made and tests depth before shading, so the
+        # bench, which fills most frames, comes last: it is not shaded where something lies on it.
+        self.bench_body = self._static_box(bench.size, (*bench.center, bench.height - bench.size[2] / 2), (1, 1, 1, 1))
+        self._sleep([floor, self.pedestal, self.bench_body])
         self._textures = {name: c.loadTexture(palette_texture(name)) for name in COLOURS}
         lut = np.full(c.getNumBodies() + 1, BACKGROUND_ID, dtype=np.int32)  # index = body id + 1
         lut[self.bench_body + 1] = BENCH_ID
         lut[[self.pedestal + 1, self.robot.body + 1]] = ROBOT_ID
         self._scenery_lut = lut
         self._bench_geometry = _bench_geometry(bench)
-        self._in_use, self._static_key, self.cameras = [], None, {}
+        self._in_use, self.cameras = [], {}
         self.scenery_builds += 1
         if self.config.gui:
             c.configureDebugVisualizer(pybullet.COV_ENABLE_RENDERING, 1)
@@ -274,12 +244,13 @@ class World:
         lut[np.asarray(in_use, dtype=np.int64) + 1] = FIRST_OBJECT_ID + np.arange(len(in_use))
         self.id_lut = lut
         opaque = (1.0, 1.0, 1.0, 1.0)
-        statics = [(self.bench_body, -1, (*COLOURS[spec.bench.colour], 1.0)), (self.pedestal, -1, PEDESTAL_RGBA)]
-        self.layers = SceneLayers(c, statics + [(b, -1, opaque) for b in in_use[:n_containers]],
-                                  self._robot_links + [(b, -1, opaque) for b in in_use[n_containers:]])
+        scenery = [(self.bench_body, -1, (*COLOURS[spec.bench.colour], 1.0)), (self.pedestal, -1, PEDESTAL_RGBA)]
         self._tool_bodies = in_use[n_containers:]
+        self.layers = SceneLayers(c, scenery + [(b, -1, opaque) for b in in_use[:n_containers]], self._robot_links,
+                                  [(b, -1, opaque) for b in self._tool_bodies], self._tool_poses_now())
         self._tool_com_forms = rotation_forms(np.array([self.frames[t.name].com for t in spec.tools]))
-        self._update_cameras(spec)
+        light = spec.lights[0]
+        self.cameras = {cam.name: Camera(cam, light, hardware=self.renderer == "egl") for cam in spec.cameras}
         if self.config.gui:
             c.configureDebugVisualizer(pybullet.COV_ENABLE_RENDERING, 1)
 
@@ -300,16 +271,9 @@ class World:
         for link in range(c.getNumJoints(body)):
             c.setCollisionFilterGroupMask(body, link, *links)
 
-    def _update_cameras(self, spec: SceneSpec) -> None:
-        """Cameras of the spec; one whose spec, light and static scenery are unchanged keeps its cached background."""
-        light, hardware = spec.lights[0], self.renderer == "egl"
-        static_key = (dataclasses.astuple(spec.bench), tuple(dataclasses.astuple(c) for c in spec.containers))
-        cameras = {}
-        for cam in spec.cameras:
-            old = self.cameras.get(cam.name)
-            keep = old is not None and (old.spec, old.light, old.hardware) == (cam, light, hardware) and static_key == self._static_key
-            cameras[cam.name] = old if keep else Camera(cam, light, hardware=hardware)
-        self.cameras, self._static_key = cameras, static_key
+    def _tool_poses_now(self) -> dict[int, tuple]:
+        """Each tool body's pose as PyBullet reports it (the layers' record of where tools settled)."""
+        return {body: self.client.getBasePositionAndOrientation(body) for body in self._tool_bodies}
 
     def _static_box(self, size, position, rgba) -> int:
         half = [s / 2 for s in size]
@@ -341,6 +305,7 @@ class World:
         for body in self._tool_bodies:
             self.client.resetBaseVelocity(body, (0, 0, 0), (0, 0, 0))
         self._sleep(self._tool_bodies)
+        self.layers.rest = self._tool_poses_now()
         self.physics_steps = 0
 
     def _sleep(self, bodies) -> None:
