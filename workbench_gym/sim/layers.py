@@ -30,9 +30,10 @@ class SceneLayers:
 
     _episodes = itertools.count()
 
-    def __init__(self, client, scenery: list[Link], arm: list[Link], tools: list[Link], rest: dict[int, tuple]):
+    def __init__(self, client, scenery: list[Link], arm: list[Link], tools: list[Link]):
         self.client = client
-        self.scenery, self.arm, self.tools, self.rest = scenery, arm, tools, rest
+        self.scenery, self.arm, self.tools = scenery, arm, tools
+        self.rest: dict[int, tuple] = {}  # tool body -> pose it settled in; the world fills it in once settled
         self.episode = next(self._episodes)  # cameras key their cached background by (episode, still tools)
 
     def still(self) -> frozenset[int]:

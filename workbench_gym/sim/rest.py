@@ -21,7 +21,7 @@ from workbench_gym.scenes.parts import quat_from_euler
 from workbench_gym.scenes.spec import BenchSpec
 from workbench_gym.sim.bodies import BodyDynamics, apply_dynamics, create_body, create_variant_shapes, variant_dynamics
 
-SETTLE_SECONDS = 2.0  # long enough for every variant to stop (screws roll to their heads)
+SETTLE_SECONDS = 1.0  # long enough for every variant to stop tipping
 #: Most a flat object may sit above the bench top and still count as lying on it (the sampler's clearance is 0.5 mm).
 LYING_CLEARANCE = 2e-3
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pybullet
@@ -42,6 +43,11 @@ def rotation_forms(vectors: np.ndarray) -> np.ndarray:
     `quat_rotate`'s twenty. Each entry of R(q) is a quadratic form in q (the diagonal's 1 read as
     |q|^2); its coefficients come from `quat_to_matrix` by polarisation.
     """
+    return np.einsum("ijab,nj->niab", _rotation_basis(), np.asarray(vectors, float).reshape(-1, 3)).reshape(-1, 3, 16)
+
+
+@lru_cache(maxsize=1)
+def _rotation_basis() -> np.ndarray:
     def homogeneous(q):
         return quat_to_matrix(q) + (np.dot(q, q) - 1.0) * np.eye(3)
 
@@ -50,7 +56,8 @@ def rotation_forms(vectors: np.ndarray) -> np.ndarray:
     for a in range(4):
         for b in range(4):
             basis[:, :, a, b] = (homogeneous(unit[a] + unit[b]) - homogeneous(unit[a]) - homogeneous(unit[b])) / 2
-    return np.einsum("ijab,nj->niab", basis, np.asarray(vectors, float).reshape(-1, 3)).reshape(-1, 3, 16)
+    basis.setflags(write=False)
+    return basis
 
 
 class FastBulletClient(BulletClient):
@@ -158,6 +165,8 @@ class World:
         self._place(spec)
         if settle:
             self.settle()
+        else:
+            self.layers.rest = self._tool_poses_now()
 
     def _build_scenery(self, bench: BenchSpec, capacity: dict) -> None:
         """Start a fresh simulation: floor, bench, pedestal, the Panda and a parked pool of bodies, in that order."""
@@ -247,7 +256,7 @@ class World:
         scenery = [(self.bench_body, -1, (*COLOURS[spec.bench.colour], 1.0)), (self.pedestal, -1, PEDESTAL_RGBA)]
         self._tool_bodies = in_use[n_containers:]
         self.layers = SceneLayers(c, scenery + [(b, -1, opaque) for b in in_use[:n_containers]], self._robot_links,
-                                  [(b, -1, opaque) for b in self._tool_bodies], self._tool_poses_now())
+                                  [(b, -1, opaque) for b in self._tool_bodies])
         self._tool_com_forms = rotation_forms(np.array([self.frames[t.name].com for t in spec.tools]))
         light = spec.lights[0]
         self.cameras = {cam.name: Camera(cam, light, hardware=self.renderer == "egl") for cam in spec.cameras}
@@ -343,14 +352,10 @@ class World:
     def fallen_objects(self) -> list[str]:
         """Names of tools and containers that are off the bench or below its top."""
         bench = self.spec.bench
-        out = []
-        for name, body in self.bodies.items():
-            lo, hi = (np.asarray(v) for v in self.client.getAABB(body))
-            centre = (lo + hi) / 2
-            off = np.any(centre[:2] < bench.lo) or np.any(centre[:2] > bench.hi)
-            if off or lo[2] < bench.height - _FALL_MARGIN:
-                out.append(name)
-        return out
+        boxes = np.array([self.client.getAABB(body) for body in self.bodies.values()]).reshape(-1, 2, 3)
+        centre = boxes.mean(1)[:, :2]
+        fallen = np.any(centre < bench.lo, axis=1) | np.any(centre > bench.hi, axis=1) | (boxes[:, 0, 2] < bench.height - _FALL_MARGIN)
+        return [name for name, out in zip(self.bodies, fallen) if out]
 
     def set_object_pose(self, obj: ObjectSpec, position, rpy=(0.0, 0.0, 0.0)) -> None:
         """Teleport an object (for tests and task resets); velocities are zeroed."""
