@@ -44,16 +44,17 @@ def variant_counts(objects: Iterable[ObjectSpec]) -> Counter:
 def capacity_for(needed: Mapping[VariantKey, int], current: Mapping[VariantKey, int] | None = None) -> dict[VariantKey, int]:
     """Instances to make of each variant so that `needed` fits, never fewer than `current`.
 
-    Every tool variant gets the same count, one more than any scene has needed so far (at least
-    DEFAULT_TOOL_INSTANCES), so that a pool rarely has to grow: growing means a new client.
-    Containers get what scenes have needed.
+    Tool variants start with DEFAULT_TOOL_INSTANCES; one a scene needs more of gets one more than
+    that scene needs, so that a pool rarely has to grow (growing means a new client). Containers get
+    what scenes have needed.
     """
     current = dict(current or {})
-    tools = [n for key, n in needed.items() if key[0] not in CONTAINERS]
-    level = max([DEFAULT_TOOL_INSTANCES, *(n for key, n in current.items() if key[0] not in CONTAINERS)])
-    if tools and max(tools) > level:
-        level = max(tools) + 1
-    return {key: level if key[0] not in CONTAINERS else max(current.get(key, 0), needed.get(key, 0)) for key in catalog_variants()}
+    out = {}
+    for key in catalog_variants():
+        have = current.get(key, 0 if key[0] in CONTAINERS else DEFAULT_TOOL_INSTANCES)
+        need = needed.get(key, 0)
+        out[key] = have if need <= have else need + (key[0] not in CONTAINERS)
+    return out
 
 
 def park(client, body: int) -> None:
