@@ -3,13 +3,15 @@
 Used by spec validation and by the clutter sampler, so both agree on what counts as overlapping.
 The sampler tests thousands of candidate poses per scene and validation then re-tests the scene,
 so what depends only on a shape or a pose (box corners, rotations, footprints, a rectangle's edge
-normals) is kept in small caches. Cached values are the very arrays the computation gave (made
-read-only), so every answer is bit for bit what an uncached call returns: the scene of a seed
-must never change.
+normals) is kept in small caches, and overlap tests far from a tie are decided in closed form in
+plain floats. Cached values are the very arrays the computation gave (made read-only) and a tie
+within rounding always goes to the original numpy test, so every answer is the one an uncached
+numpy call gives: the scene of a seed must never change.
 """
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 
 import numpy as np
@@ -36,7 +38,7 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 _ROTATIONS: dict = {}
 _CORNERS: dict = {}
 _FOOTPRINTS: dict = {}
-_EDGE_AXES: dict = {}
+_QUADS: dict = {}
 
 
 def rotation(rpy) -> np.ndarray:
@@ -103,24 +105,84 @@ def outline(geometry, position, rpy) -> Outline:
     return Outline(geometry, position, rpy)
 
 
-def _edge_axes(poly: np.ndarray) -> tuple[tuple[np.ndarray, float, float], ...]:
-    """Each edge's unit normal, in edge order, with the span of the quadrilateral's projection onto it."""
-    def compute():
-        out = []
-        for i in range(4):
-            edge = poly[(i + 1) % 4] - poly[i]
-            axis = _frozen(np.array([-edge[1], edge[0]]) / np.linalg.norm(edge))
-            projection = (poly @ axis).tolist()
-            out.append((axis, min(projection), max(projection)))
-        return tuple(out)
+#: A closed-form separation closer than this (metres) to its threshold is left to the numpy test; the two
+#: compute the same projections in another order and differ by rounding, ~1e-15 m.
+UNSURE = 1e-9
 
-    return _memo(_EDGE_AXES, (poly.shape, poly.tobytes()), compute)
+
+class Rect:
+    """An oriented rectangle in the plane in plain floats: centre, unit axis u (v is u turned +90 degrees), half extents."""
+
+    __slots__ = ("cx", "cy", "ux", "uy", "hx", "hy")
+
+    def __init__(self, cx: float, cy: float, ux: float, uy: float, hx: float, hy: float):
+        self.cx, self.cy, self.ux, self.uy, self.hx, self.hy = cx, cy, ux, uy, hx, hy
+
+    @classmethod
+    def of_corners(cls, corners: np.ndarray) -> Rect | None:
+        """The rectangle with these 4 corners (in order), or None if they are not a proper rectangle."""
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = corners.tolist()
+        ax, ay, bx, by = x1 - x0, y1 - y0, x3 - x0, y3 - y0
+        length, width = math.hypot(ax, ay), math.hypot(bx, by)
+        if min(length, width) <= UNSURE or abs(ax * bx + ay * by) > UNSURE * length * width or math.hypot(x2 - x1 - bx, y2 - y1 - by) > UNSURE:
+            return None
+        return cls((x0 + x2) / 2, (y0 + y2) / 2, ax / length, ay / length, length / 2, width / 2)
+
+
+def separation(a: Rect, b: Rect, margin: float) -> bool | None:
+    """The separating-axis test of `rectangles_overlap` in closed form: True apart, False overlapping, None too close to call."""
+    dx, dy = b.cx - a.cx, b.cy - a.cy
+    unsure = False
+    for nx, ny in ((a.ux, a.uy), (-a.uy, a.ux), (b.ux, b.uy), (-b.uy, b.ux)):
+        reach_a = a.hx * abs(a.ux * nx + a.uy * ny) + a.hy * abs(a.ux * ny - a.uy * nx)
+        reach_b = b.hx * abs(b.ux * nx + b.uy * ny) + b.hy * abs(b.ux * ny - b.uy * nx)
+        gap = abs(dx * nx + dy * ny) - reach_a - reach_b - margin
+        if gap > UNSURE:
+            return True
+        unsure = unsure or gap >= -UNSURE
+    return None if unsure else False
+
+
+class _Quad:
+    """A quadrilateral's closed-form rectangle (None if it is none) and, when first needed, its exact edge normals."""
+
+    __slots__ = ("poly", "rect", "_axes")
+
+    def __init__(self, poly: np.ndarray):
+        self.poly, self.rect, self._axes = poly, Rect.of_corners(poly), None
+
+    @property
+    def axes(self) -> tuple[tuple[np.ndarray, float, float], ...]:
+        """Each edge's unit normal, in edge order, with the span of the quadrilateral's projection onto it."""
+        if self._axes is None:
+            out = []
+            for i in range(4):
+                edge = self.poly[(i + 1) % 4] - self.poly[i]
+                axis = _frozen(np.array([-edge[1], edge[0]]) / np.linalg.norm(edge))
+                projection = (self.poly @ axis).tolist()
+                out.append((axis, min(projection), max(projection)))
+            self._axes = tuple(out)
+        return self._axes
+
+
+def _quad(poly: np.ndarray) -> _Quad:
+    # The layout is part of the key: BLAS may round a product differently for differently strided operands.
+    return _memo(_QUADS, (poly.shape, poly.strides, poly.dtype.str, poly.tobytes()), lambda: _Quad(poly))
 
 
 def rectangles_overlap(a: np.ndarray, b: np.ndarray, margin: float = 0.0) -> bool:
-    """Separating-axis test of two convex quadrilaterals, grown by `margin` on each side."""
-    for own, other in ((a, b), (b, a)):
-        for axis, own_min, own_max in _edge_axes(own):
+    """Separating-axis test of two convex quadrilaterals, grown by `margin` on each side.
+
+    Rectangles far from touching are decided in closed form; the rest by projecting the corners
+    onto every edge normal, which is what defines the answer.
+    """
+    qa, qb = _quad(a), _quad(b)
+    if qa.rect is not None and qb.rect is not None:
+        apart = separation(qa.rect, qb.rect, margin)
+        if apart is not None:
+            return not apart
+    for own, other in ((qa, b), (qb, a)):
+        for axis, own_min, own_max in own.axes:
             projection = (other @ axis).tolist()
             if own_max + margin <= min(projection) or max(projection) + margin <= own_min:
                 return False

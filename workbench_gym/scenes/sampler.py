@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 from workbench_gym.scenes.catalog import TOOLS, is_held_out
-from workbench_gym.scenes.footprint import rectangles_overlap
+from workbench_gym.scenes.footprint import UNSURE, Rect, rectangles_overlap, separation
 from workbench_gym.scenes.geometry import build_geometry
 from workbench_gym.scenes.spec import BenchSpec, ObjectSpec, Pose, SceneSpec, tools_overlap, validate
 
@@ -82,41 +82,6 @@ class _ExactTest:
         self.centres, self.radii = np.vstack([self.centres, centre_xy]), np.append(self.radii, radius)
 
 
-#: A quick decision closer than this (metres) to its threshold is left to `_ExactTest`. The quick test
-#: computes the same quantities in another order; the two differ by rounding, ~1e-15 m.
-_UNSURE = 1e-9
-
-
-class _Rect:
-    """An oriented rectangle in the bench plane: centre, unit axis (u, and v = u turned +90 degrees) and half extents."""
-
-    __slots__ = ("cx", "cy", "ux", "uy", "hx", "hy")
-
-    def __init__(self, cx, cy, ux, uy, hx, hy):
-        self.cx, self.cy, self.ux, self.uy, self.hx, self.hy = cx, cy, ux, uy, hx, hy
-
-    @classmethod
-    def of_corners(cls, corners: np.ndarray) -> _Rect:
-        (x0, y0), (x1, y1), _, (x3, y3) = corners.tolist()
-        length, width = math.hypot(x1 - x0, y1 - y0), math.hypot(x3 - x0, y3 - y0)
-        cx, cy = float(corners[:, 0].mean()), float(corners[:, 1].mean())
-        return cls(cx, cy, (x1 - x0) / length, (y1 - y0) / length, length / 2, width / 2)
-
-
-def _separation(a: _Rect, b: _Rect, margin: float) -> bool | None:
-    """The separating-axis test of `rectangles_overlap` in closed form: True apart, False overlapping, None too close to call."""
-    dx, dy = b.cx - a.cx, b.cy - a.cy
-    unsure = False
-    for nx, ny in ((a.ux, a.uy), (-a.uy, a.ux), (b.ux, b.uy), (-b.uy, b.ux)):
-        reach_a = a.hx * abs(a.ux * nx + a.uy * ny) + a.hy * abs(a.ux * ny - a.uy * nx)
-        reach_b = b.hx * abs(b.ux * nx + b.uy * ny) + b.hy * abs(b.ux * ny - b.uy * nx)
-        gap = abs(dx * nx + dy * ny) - reach_a - reach_b - margin
-        if gap > _UNSURE:
-            return True
-        unsure = unsure or gap >= -_UNSURE
-    return None if unsure else False
-
-
 @lru_cache(maxsize=None)
 def _plan_bounds(category: str, size: str) -> tuple[tuple[float, ...], tuple[tuple[float, ...], ...], tuple[float, float]]:
     """Body-frame xy bounds (xmin, ymin, xmax, ymax) of a variant and of each part, and its z bounds."""
@@ -126,11 +91,11 @@ def _plan_bounds(category: str, size: str) -> tuple[tuple[float, ...], tuple[tup
     return plan(geometry.bounds), tuple(plan(b) for b in geometry.part_bounds), (float(geometry.bounds[0, 2]), float(geometry.bounds[1, 2]))
 
 
-def _rect(bounds, x: float, y: float, c: float, s: float) -> _Rect:
+def _rect(bounds, x: float, y: float, c: float, s: float) -> Rect:
     """Footprint of body-frame xy bounds on a flat body at (x, y) turned by the yaw whose cosine and sine are c, s."""
     x0, y0, x1, y1 = bounds
     bx, by = (x0 + x1) / 2, (y0 + y1) / 2
-    return _Rect(x + c * bx - s * by, y + s * bx + c * by, c, s, (x1 - x0) / 2, (y1 - y0) / 2)
+    return Rect(x + c * bx - s * by, y + s * bx + c * by, c, s, (x1 - x0) / 2, (y1 - y0) / 2)
 
 
 class _QuickTest:
@@ -138,14 +103,14 @@ class _QuickTest:
 
     The sampler tries ~150 poses per 20-tool scene; testing them with numpy footprints took most of
     a reset. Every decision of the exact test is made here from the same geometry with rounding
-    ~1e-15 m; any one closer than `_UNSURE` to its threshold is handed back, so scenes do not change.
+    ~1e-15 m; any one closer than `UNSURE` to its threshold is handed back, so scenes do not change.
     """
 
     def __init__(self, walls: list[np.ndarray], z: float):
-        self.walls = [_Rect.of_corners(w) for w in walls]
-        self.walls_ok = all(w.hx > _UNSURE and w.hy > _UNSURE for w in self.walls)  # degenerate keep-clear boxes: exact test only
+        self.walls = [Rect.of_corners(w) for w in walls]
+        self.walls_ok = all(w is not None for w in self.walls)  # a degenerate keep-clear box: exact test only
         self.z = z
-        self.tools: list[tuple[_Rect, list[_Rect], tuple[float, float], float, float, float]] = []
+        self.tools: list[tuple[Rect, list[Rect], tuple[float, float], float, float, float]] = []
 
     def _shape(self, obj: ObjectSpec):
         whole, parts, (z0, z1) = _plan_bounds(obj.category, obj.size)
@@ -167,39 +132,39 @@ class _QuickTest:
             x = whole.cx + sx * whole.hx * whole.ux - sy * whole.hy * whole.uy
             y = whole.cy + sx * whole.hx * whole.uy + sy * whole.hy * whole.ux
             margin = min(x - x_lo, y - y_lo, x_hi - x, y_hi - y)
-            if margin < -_UNSURE:
+            if margin < -UNSURE:
                 return False
-            sure = sure and margin > _UNSURE
+            sure = sure and margin > UNSURE
         for wall in self.walls:
-            apart = _separation(whole, wall, _GAP)
+            apart = separation(whole, wall, _GAP)
             if apart is False:
                 return False
             sure = sure and apart is not None
         radius = math.hypot(whole.hx, whole.hy)
         for other, other_parts, (o0, o1), ox, oy, other_radius in self.tools:
             near = math.hypot(ox - whole.cx, oy - whole.cy) - (other_radius + radius + _GAP)
-            if near > _UNSURE:
+            if near > UNSURE:
                 continue
-            if z1 <= o0 - _UNSURE or o1 <= z0 - _UNSURE:
+            if z1 <= o0 - UNSURE or o1 <= z0 - UNSURE:
                 continue  # one above the other
-            touching = None if min(abs(z1 - o0), abs(o1 - z0)) <= _UNSURE else _overlapping(whole, parts, other, other_parts)
+            touching = None if min(abs(z1 - o0), abs(o1 - z0)) <= UNSURE else _overlapping(whole, parts, other, other_parts)
             if touching is False:
                 continue
-            if touching and near < -_UNSURE:
+            if touching and near < -UNSURE:
                 return False
             sure = False  # an overlap too close to call, or one with a tool on the edge of `near`
         return True if sure else None
 
 
-def _overlapping(whole: _Rect, parts: list[_Rect], other: _Rect, other_parts: list[_Rect]) -> bool | None:
+def _overlapping(whole: Rect, parts: list[Rect], other: Rect, other_parts: list[Rect]) -> bool | None:
     """`bodies_overlap` with margin _GAP in closed form: wholes first, then part by part; None when too close to call."""
-    apart = _separation(whole, other, _GAP)
+    apart = separation(whole, other, _GAP)
     if apart is not False:
         return None if apart is None else False
     unsure = False
     for a in parts:
         for b in other_parts:
-            apart = _separation(a, b, _GAP)
+            apart = separation(a, b, _GAP)
             if apart is False:
                 return True
             unsure = unsure or apart is None
