@@ -61,8 +61,8 @@ def make_env(side: str, n_tools: int) -> gym.Env:
     return FilterObservation(env, ["proprio", "objects", "goal"])  # SB3 takes no Text spaces
 
 
-def run(side: str, args, seed: int) -> dict:
-    """One PPO learning run of `args.timesteps` env steps on `side`; rates and time split."""
+def run(side: str, args, seed: int, device: str = "cpu") -> dict:
+    """One PPO learning run of `args.timesteps` env steps on `side` (torch on `device`); rates and time split."""
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import DummyVecEnv
@@ -72,7 +72,7 @@ def run(side: str, args, seed: int) -> dict:
     venv = DummyVecEnv([lambda: EnvClock(make_env(side, args.tools), totals) for _ in range(args.envs)])
     venv.seed(seed)
     model = PPO("MultiInputPolicy", venv, n_steps=args.n_steps, batch_size=args.batch_size, n_epochs=args.epochs,
-                gamma=0.95, policy_kwargs={"net_arch": [64, 64]}, seed=seed, device="cpu", verbose=0)
+                gamma=0.95, policy_kwargs={"net_arch": [64, 64]}, seed=seed, device=device, verbose=0)
     start = time.perf_counter()
     model.learn(total_timesteps=args.timesteps)
     wall = time.perf_counter() - start
