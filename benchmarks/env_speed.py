@@ -18,7 +18,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import pybullet_data
 
 import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.scenes.spec import BenchSpec, default_cameras
+import baseline  # benchmarks/baseline.py
 from report import emit  # benchmarks/report.py
 
 OURS = "workbench_gym/PickTool-v0"
@@ -132,24 +132,14 @@ class Ours:
             env.close()
 
 
-def baseline_tree(commit: str) -> str:
-    """A directory holding `workbench_gym` as it was at `commit` (git archive), for the baseline child process."""
-    root = Path(__file__).resolve().parent.parent
-    out = Path(tempfile.mkdtemp(prefix=f"workbench_gym_{commit}_"))
-    archive = subprocess.run(["git", "-C", str(root), "archive", commit, "workbench_gym"], capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(out)], input=archive, check=True)
-    return str(out)
-
-
 class Baseline:
     """The same measurements in a child process that imports `workbench_gym` from another source tree."""
 
     def __init__(self, src: str, args):
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
         child_args = ["--child", "--tools", str(args.tools), "--resets", str(args.resets), "--steps", str(args.steps),
                       "--pixel-steps", str(args.pixel_steps), "--frames", str(args.frames), "--warmup", str(args.warmup)]
         self.proc = subprocess.Popen([sys.executable, __file__, *child_args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, env=env, cwd=str(Path(__file__).parent))
+                                     text=True, env=baseline.environ(src), cwd=str(Path(__file__).parent))
 
     def measure(self) -> dict[str, float]:
         self.proc.stdin.write("round\n")
@@ -186,16 +176,16 @@ def main() -> dict:
     parser.add_argument("--warmup", type=int, default=30, help="untimed resets before the first round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tools", type=int, default=20)
-    baseline = parser.add_mutually_exclusive_group()
-    baseline.add_argument("--baseline-commit", help="also measure the package as it was at this git revision")
-    baseline.add_argument("--baseline-src", help="also measure the package found in this directory")
+    before = parser.add_mutually_exclusive_group()
+    before.add_argument("--baseline-commit", help="also measure the package as it was at this git revision")
+    before.add_argument("--baseline-src", help="also measure the package found in this directory")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help="write the JSON here too")
     args = parser.parse_args()
     if args.child:
         return child(args)
 
-    src = args.baseline_src or (baseline_tree(args.baseline_commit) if args.baseline_commit else None)
+    src = args.baseline_src or (baseline.tree(args.baseline_commit) if args.baseline_commit else None)
     sides = {"ours": Ours(args)}
     if src:
         sides["before"] = Baseline(src, args)
