@@ -112,20 +112,26 @@ class _QuickTest:
         self.z = z
         self.tools: list[tuple[Rect, list[Rect], tuple[float, float], float, float, float]] = []
 
-    def _shape(self, obj: ObjectSpec):
+    def _whole(self, obj: ObjectSpec) -> tuple[Rect, tuple[float, float], tuple]:
+        """A candidate's whole footprint and height range, and what its part footprints are made from."""
         whole, parts, (z0, z1) = _plan_bounds(obj.category, obj.size)
         x, y, _ = obj.pose.position
         c, s = math.cos(obj.pose.rpy[2]), math.sin(obj.pose.rpy[2])
-        return _rect(whole, x, y, c, s), [_rect(p, x, y, c, s) for p in parts], (self.z + z0, self.z + z1)
+        return _rect(whole, x, y, c, s), (self.z + z0, self.z + z1), (parts, x, y, c, s)
+
+    @staticmethod
+    def _parts(plan) -> list[Rect]:
+        parts, x, y, c, s = plan
+        return [_rect(p, x, y, c, s) for p in parts]
 
     def add(self, obj: ObjectSpec, centre: np.ndarray, radius: float) -> None:
-        whole, parts, z_range = self._shape(obj)
-        self.tools.append((whole, parts, z_range, float(centre[0]), float(centre[1]), radius))
+        whole, z_range, plan = self._whole(obj)
+        self.tools.append((whole, self._parts(plan), z_range, float(centre[0]), float(centre[1]), radius))
 
     def fits(self, obj: ObjectSpec, bounds, exact: _ExactTest) -> bool | None:
         if not self.walls_ok:
             return None
-        whole, parts, (z0, z1) = self._shape(obj)
+        whole, (z0, z1), plan = self._whole(obj)
         x_lo, y_lo, x_hi, y_hi = bounds
         sure = True
         for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
@@ -140,14 +146,22 @@ class _QuickTest:
             if apart is False:
                 return False
             sure = sure and apart is not None
-        radius = math.hypot(whole.hx, whole.hy)
+        radius, parts = math.hypot(whole.hx, whole.hy), None
         for other, other_parts, (o0, o1), ox, oy, other_radius in self.tools:
             near = math.hypot(ox - whole.cx, oy - whole.cy) - (other_radius + radius + _GAP)
             if near > UNSURE:
                 continue
             if z1 <= o0 - UNSURE or o1 <= z0 - UNSURE:
                 continue  # one above the other
-            touching = None if min(abs(z1 - o0), abs(o1 - z0)) <= UNSURE else _overlapping(whole, parts, other, other_parts)
+            if min(abs(z1 - o0), abs(o1 - z0)) <= UNSURE:
+                touching = None
+            else:  # `bodies_overlap`: the whole footprints first, then part by part
+                apart = separation(whole, other, _GAP)
+                if apart is False:
+                    parts = parts or self._parts(plan)
+                    touching = _parts_overlapping(parts, other_parts)
+                else:
+                    touching = None if apart is None else False
             if touching is False:
                 continue
             if touching and near < -UNSURE:
@@ -156,11 +170,8 @@ class _QuickTest:
         return True if sure else None
 
 
-def _overlapping(whole: Rect, parts: list[Rect], other: Rect, other_parts: list[Rect]) -> bool | None:
-    """`bodies_overlap` with margin _GAP in closed form: wholes first, then part by part; None when too close to call."""
-    apart = separation(whole, other, _GAP)
-    if apart is not False:
-        return None if apart is None else False
+def _parts_overlapping(parts: list[Rect], other_parts: list[Rect]) -> bool | None:
+    """Whether any part of one outline overlaps any of another's (margin _GAP); None when too close to call."""
     unsure = False
     for a in parts:
         for b in other_parts:
@@ -169,6 +180,7 @@ def _overlapping(whole: Rect, parts: list[Rect], other: Rect, other_parts: list[
                 return True
             unsure = unsure or apart is None
     return None if unsure else False
+
 
 def sample_clutter(
     seed: int,
