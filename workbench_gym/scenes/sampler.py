@@ -61,14 +61,17 @@ class _ExactTest:
     def __init__(self, walls: list[np.ndarray]):
         self.walls = walls
         self.outlines: list = []
-        self.centres, self.radii = np.zeros((0, 2)), np.zeros(0)  # bounding circles: a cheap first test
+        self._circles: list[tuple[np.ndarray, float]] = []  # bounding circles (a cheap first test), made when first needed
 
     def fits(self, out, bounds) -> bool:
         x_lo, y_lo, x_hi, y_hi = bounds
         if any(x < x_lo or y < y_lo or x > x_hi or y > y_hi for x, y in out.whole.tolist()):
             return False
+        self._circles += [self._circle(o) for o in self.outlines[len(self._circles):]]
+        centres = np.array([c for c, _ in self._circles]).reshape(-1, 2)
+        radii = np.array([r for _, r in self._circles])
         centre_xy, radius = self._circle(out)
-        near = np.flatnonzero(np.linalg.norm(self.centres - centre_xy, axis=1) < self.radii + radius + _GAP)
+        near = np.flatnonzero(np.linalg.norm(centres - centre_xy, axis=1) < radii + radius + _GAP)
         return not any(rectangles_overlap(out.whole, w, _GAP) for w in self.walls) and not any(tools_overlap(out, self.outlines[j], _GAP) for j in near)
 
     @staticmethod
@@ -77,9 +80,7 @@ class _ExactTest:
         return centre_xy, float(np.linalg.norm(out.whole - centre_xy, axis=1).max())
 
     def add(self, out) -> None:
-        centre_xy, radius = self._circle(out)
         self.outlines.append(out)
-        self.centres, self.radii = np.vstack([self.centres, centre_xy]), np.append(self.radii, radius)
 
 
 @lru_cache(maxsize=None)
@@ -124,9 +125,9 @@ class _QuickTest:
         parts, x, y, c, s = plan
         return [_rect(p, x, y, c, s) for p in parts]
 
-    def add(self, obj: ObjectSpec, centre: np.ndarray, radius: float) -> None:
+    def add(self, obj: ObjectSpec) -> None:
         whole, z_range, plan = self._whole(obj)
-        self.tools.append((whole, self._parts(plan), z_range, float(centre[0]), float(centre[1]), radius))
+        self.tools.append((whole, self._parts(plan), z_range, whole.cx, whole.cy, math.hypot(whole.hx, whole.hy)))
 
     def fits(self, obj: ObjectSpec, bounds, exact: _ExactTest) -> bool | None:
         if not self.walls_ok:
@@ -238,17 +239,18 @@ def sample_clutter(
                 if attempt:
                     half = half * 1.1
                 lo, hi = np.maximum(centre - half, bench_lo), np.minimum(centre + half, bench_hi)
-                bounds = (*lo.tolist(), *hi.tolist())
-            xy = rng.uniform(lo, hi)
+                bounds = (x_lo, y_lo, x_hi, y_hi) = (*lo.tolist(), *hi.tolist())
+            # Two scalar draws give the very numbers of `rng.uniform(lo, hi)`, whose array checks cost 4x more.
+            x, y = float(rng.uniform(x_lo, x_hi)), float(rng.uniform(y_lo, y_hi))
             yaw = float(rng.uniform(-math.pi, math.pi))
-            obj = ObjectSpec(f"tool_{rank:02d}", category, size, colour, Pose((float(xy[0]), float(xy[1]), bench.height + 5e-4), (0.0, 0.0, yaw)))
+            obj = ObjectSpec(f"tool_{rank:02d}", category, size, colour, Pose((x, y, bench.height + 5e-4), (0.0, 0.0, yaw)))
             fits = quick.fits(obj, bounds, exact)
             if fits is None:  # within rounding of a decision: the exact test decides
                 fits = exact.fits(obj.outline(), bounds)
             if fits:
                 placed.append(obj)
                 exact.add(obj.outline())
-                quick.add(obj, exact.centres[-1], exact.radii[-1])
+                quick.add(obj)
                 break
         else:
             raise ValueError(f"could not place {n_tools} tools at density={density} (seed {seed}); lower the density or the tool count")
