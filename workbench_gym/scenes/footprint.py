@@ -38,6 +38,7 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 _ROTATIONS: dict = {}
 _CORNERS: dict = {}
 _FOOTPRINTS: dict = {}
+_POINTS: dict = {}
 _QUADS: dict = {}
 
 
@@ -53,8 +54,9 @@ def _corners(bounds: np.ndarray) -> np.ndarray:
 
 
 def world_points(bounds: np.ndarray, position, rpy) -> np.ndarray:
-    """The 8 corners of body-frame `bounds` after posing the body at (position, rpy)."""
-    return _corners(bounds) @ rotation(rpy).T + np.asarray(position, dtype=float)
+    """The 8 corners of body-frame `bounds` after posing the body at (position, rpy); read-only."""
+    return _memo(_POINTS, (bounds.shape, bounds.tobytes(), tuple(position), tuple(rpy)),
+                 lambda: _frozen(_corners(bounds) @ rotation(rpy).T + np.asarray(position, dtype=float)))
 
 
 def footprint(bounds: np.ndarray, position, rpy) -> np.ndarray:
