@@ -168,8 +168,14 @@ class _Quad:
 
 
 def _quad(poly: np.ndarray) -> _Quad:
-    # The layout is part of the key: BLAS may round a product differently for differently strided operands.
-    return _memo(_QUADS, (poly.shape, poly.strides, poly.dtype.str, poly.tobytes()), lambda: _Quad(poly))
+    """The array's `_Quad`, kept by identity: footprints come from a cache, so the same arrays come back (the
+    entry holds the array, so its id cannot pass to another while cached)."""
+    quad = _QUADS.get(id(poly))
+    if quad is None or quad.poly is not poly:
+        if len(_QUADS) >= _CACHE_LIMIT:
+            _QUADS.clear()
+        quad = _QUADS[id(poly)] = _Quad(poly)
+    return quad
 
 
 def rectangles_overlap(a: np.ndarray, b: np.ndarray, margin: float = 0.0) -> bool:
