@@ -89,16 +89,23 @@ def _steps(env, seconds: float) -> tuple[int, float]:
     return count, elapsed
 
 
+_BARRIER = []  # each worker process's handle on the barrier that starts all measurements together
+
+
+def _join(barrier) -> None:
+    _BARRIER.append(barrier)
+
+
 def _worker(job: tuple) -> float:
     """One process of a many-process measurement: build its env, wait for the others, measure for `seconds`."""
-    kind, size, seconds, barrier = job
+    kind, size, seconds = job
     import gymnasium as gym
 
     env = _camera_env("egl", size) if kind == "egl" else gym.make(OURS, obs_mode="state", n_tools=20)
     if kind == "egl" and env.unwrapped.world.renderer != "egl":
         return float("nan")
     try:
-        barrier.wait()
+        _BARRIER[0].wait()
         count, elapsed = _frames(env, seconds) if kind == "egl" else _steps(env, seconds)
         return count / elapsed
     finally:
@@ -107,11 +114,9 @@ def _worker(job: tuple) -> float:
 
 def many_processes(kind: str, processes: int, seconds: float, size: int = 128) -> dict:
     """Rates summed over `processes` spawned processes measuring at the same time."""
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Manager() as manager:
-        barrier = manager.Barrier(processes)
-        with ctx.Pool(processes) as pool:
-            rates = pool.map(_worker, [(kind, size, seconds, barrier)] * processes)
+    ctx = multiprocessing.get_context("spawn")  # EGL contexts do not survive a fork
+    with ctx.Pool(processes, initializer=_join, initargs=(ctx.Barrier(processes),)) as pool:
+        rates = pool.map(_worker, [(kind, size, seconds)] * processes, chunksize=1)
     return {"processes": processes, "total_per_s": round(sum(rates), 1), "per_process": [round(r, 1) for r in rates]}
 
 
