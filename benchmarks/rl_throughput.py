@@ -4,7 +4,8 @@ ReachTool-v0 and PickTool-v0 (state observations, ee_delta control) and panda-gy
 PandaPickAndPlace-v3 run under the same PPO settings (MultiInputPolicy on Dict observations, same
 n_steps, batch size, epochs and network, one torch thread, `DummyVecEnv` of the same size), in
 interleaved rounds of one run. Env steps/s = timesteps / wall time of `model.learn`; the share of
-that time spent inside the envs (steps and resets) is measured by wrapping them.
+that time spent inside the envs (steps and resets) is measured by wrapping them. The same rates per
+second of this process's CPU time are reported too: on a shared machine they move less with load.
 
     python benchmarks/rl_throughput.py --out benchmarks/results/rl_throughput.json
     python benchmarks/rl_throughput.py --quick     # a smoke run, figures not meaningful
@@ -36,18 +37,20 @@ class EnvClock(gym.Wrapper):
         self.totals = totals
 
     def step(self, action):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             return self.env.step(action)
         finally:
             self.totals["step_s"] += time.perf_counter() - start
+            self.totals["env_cpu_s"] += time.process_time() - cpu
 
     def reset(self, **kwargs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             return self.env.reset(**kwargs)
         finally:
             self.totals["reset_s"] += time.perf_counter() - start
+            self.totals["env_cpu_s"] += time.process_time() - cpu
             self.totals["resets"] += 1
 
 
@@ -68,17 +71,18 @@ def run(side: str, args, seed: int, device: str = "cpu") -> dict:
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     torch.set_num_threads(1)
-    totals = {"step_s": 0.0, "reset_s": 0.0, "resets": 0}
+    totals = {"step_s": 0.0, "reset_s": 0.0, "env_cpu_s": 0.0, "resets": 0}
     venv = DummyVecEnv([lambda: EnvClock(make_env(side, args.tools), totals) for _ in range(args.envs)])
     venv.seed(seed)
     model = PPO("MultiInputPolicy", venv, n_steps=args.n_steps, batch_size=args.batch_size, n_epochs=args.epochs,
                 gamma=0.95, policy_kwargs={"net_arch": [64, 64]}, seed=seed, device=device, verbose=0)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model.learn(total_timesteps=args.timesteps)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     venv.close()
     steps = model.num_timesteps
     return {"env_steps_per_s": steps / wall, "env_only_steps_per_s": steps / (totals["step_s"] + totals["reset_s"]),
+            "env_steps_per_cpu_s": steps / cpu, "env_only_steps_per_cpu_s": steps / totals["env_cpu_s"],
             "share_in_env": (totals["step_s"] + totals["reset_s"]) / wall, "share_in_resets": totals["reset_s"] / wall,
             "resets": totals["resets"], "timesteps": steps}
 
@@ -112,6 +116,8 @@ def main() -> dict:
         "ppo": "SB3 PPO, MultiInputPolicy, net_arch [64, 64], gamma 0.95, DummyVecEnv, torch 1 thread, CPU",
         "median": med,
         "ratio_vs_panda_gym": {side: round(med[side]["env_steps_per_s"] / panda, 2) for side in sides[:2]},
+        "ratio_vs_panda_gym_cpu": {side: round(med[side]["env_steps_per_cpu_s"] / med["PandaPickAndPlace-v3"]["env_steps_per_cpu_s"], 2)
+                                   for side in sides[:2]},
         "target_pick_ratio": TARGET_PICK_RATIO,
         "samples": samples,
     }

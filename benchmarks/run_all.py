@@ -251,13 +251,17 @@ def rss_mb() -> float:
 
 
 def memory_per_env(make, n: int) -> float:
-    """RSS growth per extra env (after one was made, so imports and caches are not counted)."""
+    """RSS growth per extra env (after one was made, so imports and caches are not counted).
+
+    Every env resets to the same seed: a new scene could fill per-process caches (a variant's first
+    resting pose is found in a short-lived client) and count them against an env.
+    """
     envs = [make()]
     envs[0].reset(seed=0)
     before = rss_mb()
-    for i in range(n):
+    for _ in range(n):
         envs.append(make())
-        envs[-1].reset(seed=i + 1)
+        envs[-1].reset(seed=0)
     after = rss_mb()
     for env in envs:
         env.close()
@@ -292,8 +296,19 @@ def markdown(rows: list[Row], settings: Settings, quick: bool, note: str | None 
             return "—" if v is None else f"{v:g}"
         lines.append(f"| {r.section} | {r.measure} | {cell(r.ours)} {r.unit if r.ours is not None else ''} | {r.baseline or '—'} | "
                      f"{cell(r.theirs)} | {cell(r.ratio) + '×' if r.ratio else '—'} | {r.target or '—'} | {r.note or ''} |")
-    lines += ["", f"Settings: `{json.dumps(dataclasses.asdict(settings))}`", ""]
+    lines += ["", f"Settings: `{json.dumps(dataclasses.asdict(settings))}`", "", gpu_section()]
     return "\n".join(lines)
+
+
+def gpu_section() -> str:
+    """The GPU figures `benchmarks/gpu_all.py` wrote last (results/gpu_all.md), or why there are none."""
+    made = Path(__file__).parent / "results" / "gpu_all.md"
+    if made.exists():
+        return made.read_text()
+    return ("## GPU and many cores\n\n**Not measured**: no machine with a GPU has been lent to this work. On one (an NVIDIA GPU, ~16 cores), "
+            "`python benchmarks/gpu_all.py --out benchmarks/results/gpu_all.json --markdown benchmarks/results/gpu_all.md` measures EGL "
+            "frames/s in one and in 16 processes (targets >= 1000 and >= 8000 at 128x128), state steps/s over 16 processes with 20 tools "
+            "each (target >= 15000), BlenderProc on the GPU and PPO on CUDA in a few minutes; the next run of this script puts them here.\n")
 
 
 def main(argv: list[str] | None = None) -> dict:
