@@ -112,7 +112,7 @@ class Ours:
         self.pixels = gym.make(OURS, obs_mode="rgbd_seg", n_tools=args.tools, cameras=("front", "wrist"), image_size=(128, 128))
         self.camera = gym.make(OURS, obs_mode="rgbd_seg", n_tools=args.tools, cameras=("front",))
         self.camera.reset(seed=0)
-        for n, env in self.resets.items():  # first builds and the body pool's growth are not what RL runs see
+        for env in self.resets.values():  # first builds and the body pool's growth are not what RL runs see
             reset_rate(env, args.warmup, first_seed=5000)
         self.round = 0
 

@@ -44,7 +44,7 @@ def gpu_name() -> str | None:
     if shutil.which("nvidia-smi") is None:
         return None
     done = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
-                          capture_output=True, text=True, timeout=30)
+                          capture_output=True, text=True, timeout=30, check=False)
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 

@@ -1,5 +1,8 @@
 """Cameras draw less than the whole scene (cached backgrounds, culling) and still give the frames a full draw gives."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -7,6 +10,9 @@ from workbench_gym.scenes import sample_clutter
 from workbench_gym.sim import World
 from workbench_gym.sim.layers import outside_view
 from workbench_gym.sim.robot import HOME
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_world import _full_render  # noqa: E402
 
 #: Arm poses that point the wrist camera at different parts of the bench.
 WRIST_POSES = [HOME, (0.5, 0.2, 0.0, -2.0, 0.0, 2.2, 0.8), (-0.6, 0.4, 0.2, -1.8, 0.1, 2.3, 0.3), (0.0, 0.6, 0.0, -1.2, 0.0, 1.9, 0.785)]
@@ -18,14 +24,6 @@ def world20():
     world.build(sample_clutter(seed=5, n_tools=20))
     yield world
     world.close()
-
-
-def _full_render(world, camera):
-    layers, world.layers = world.layers, None
-    try:
-        return world.render(camera)
-    finally:
-        world.layers = layers
 
 
 def _assert_same_frame(a, b):

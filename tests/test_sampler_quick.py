@@ -3,7 +3,6 @@
 import math
 
 import numpy as np
-
 import pytest
 
 from workbench_gym.scenes import sampler
