@@ -1,6 +1,7 @@
 """End-to-end RL throughput: env steps per second while Stable-Baselines3 PPO learns, resets and updates included.
 
-ReachTool-v0 and PickTool-v0 (state observations, ee_delta control) and panda-gym's
+ReachTool-v0 and PickTool-v0 (state observations, ee_delta control; PickTool also with
+`reset_mode="reuse"`) and panda-gym's
 PandaPickAndPlace-v3 run under the same PPO settings (MultiInputPolicy on Dict observations, same
 n_steps, batch size, epochs and network, one torch thread, `DummyVecEnv` of the same size), in
 interleaved rounds of one run. Env steps/s = timesteps / wall time of `model.learn`; the share of
@@ -55,12 +56,13 @@ class EnvClock(gym.Wrapper):
 
 
 def make_env(side: str, n_tools: int) -> gym.Env:
-    """One env of a side, with Dict-of-Box observations for SB3's MultiInputPolicy."""
+    """One env of a side ("PickTool", or "PickTool reuse" for `reset_mode="reuse"`), with Dict-of-Box observations for SB3's MultiInputPolicy."""
     if side == "PandaPickAndPlace-v3":
         import panda_gym  # noqa: F401  (registers panda-gym's envs)
 
         return gym.make(side)
-    env = gym.make(f"workbench_gym/{side}-v0", obs_mode="state", control_mode="ee_delta", n_tools=n_tools)
+    task, *mode = side.split()
+    env = gym.make(f"workbench_gym/{task}-v0", obs_mode="state", control_mode="ee_delta", n_tools=n_tools, **({"reset_mode": mode[0]} if mode else {}))
     return FilterObservation(env, ["proprio", "objects", "goal"])  # SB3 takes no Text spaces
 
 
@@ -101,11 +103,11 @@ def main() -> dict:
     args = parser.parse_args()
     if args.quick:
         args.timesteps, args.rounds, args.n_steps, args.batch_size, args.epochs = 256, 1, 64, 64, 1
-    sides = ["ReachTool", "PickTool", "PandaPickAndPlace-v3"]
+    sides = ["ReachTool", "PickTool", "PickTool reuse", "PandaPickAndPlace-v3"]
     samples: dict[str, list[dict]] = {side: [] for side in sides}
     for r in range(args.rounds):
         for side in sides:
-            tools = 1 if side == "ReachTool" else args.tools
+            tools = 1 if side.startswith("ReachTool") else args.tools
             samples[side].append(run(side, argparse.Namespace(**{**vars(args), "tools": tools}), seed=r))
     med = {side: {k: round(statistics.median(s[k] for s in runs), 3 if k.startswith("share") else 1) for k in runs[0]}
            for side, runs in samples.items()}
@@ -115,9 +117,9 @@ def main() -> dict:
         "settings": {k: v for k, v in vars(args).items() if k != "out"},
         "ppo": "SB3 PPO, MultiInputPolicy, net_arch [64, 64], gamma 0.95, DummyVecEnv, torch 1 thread, CPU",
         "median": med,
-        "ratio_vs_panda_gym": {side: round(med[side]["env_steps_per_s"] / panda, 2) for side in sides[:2]},
+        "ratio_vs_panda_gym": {side: round(med[side]["env_steps_per_s"] / panda, 2) for side in sides[:-1]},
         "ratio_vs_panda_gym_cpu": {side: round(med[side]["env_steps_per_cpu_s"] / med["PandaPickAndPlace-v3"]["env_steps_per_cpu_s"], 2)
-                                   for side in sides[:2]},
+                                   for side in sides[:-1]},
         "target_pick_ratio": TARGET_PICK_RATIO,
         "samples": samples,
     }

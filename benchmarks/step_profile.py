@@ -94,13 +94,13 @@ def step_breakdown(steps: int = 600, tools: int = 20, seed: int = 0) -> dict[str
     return out
 
 
-def reset_breakdown(resets: int = 40, tools: int = 20, first_seed: int = 1000, warmup: int = 150) -> dict[str, float]:
+def reset_breakdown(resets: int = 40, tools: int = 20, first_seed: int = 1000, warmup: int = 150, **options) -> dict[str, float]:
     """Milliseconds of CPU per `reset(seed)` in each part, over `resets` seeds (after `warmup` untimed ones).
 
     Validation runs inside sampling and settling inside the world build: each is counted on its own
-    line and left out of the line around it.
+    line and left out of the line around it. `options` go to `gym.make` (`reset_mode="reuse"`, say).
     """
-    env = gym.make("workbench_gym/PickTool-v0", obs_mode="state", n_tools=tools)
+    env = gym.make("workbench_gym/PickTool-v0", obs_mode="state", n_tools=tools, **options)
     for seed in range(warmup):  # first builds, pool growth and variants' first rest poses are not what RL runs see
         env.reset(seed=first_seed + resets + seed)
     unwrapped, totals = env.unwrapped, collections.Counter()
@@ -164,7 +164,8 @@ def main() -> dict:
     result = {
         "settings": {"steps": args.steps, "tools": args.tools, "resets": args.resets, "clock": "process CPU time"},
         "us_per_env_step": step_breakdown(args.steps, args.tools),
-        "ms_per_reset": {f"{n} tool{'s' if n > 1 else ''}": reset_breakdown(args.resets, n) for n in (1, args.tools)},
+        "ms_per_reset": {f"{n} tool{'s' if n > 1 else ''}, reset_mode={mode}": reset_breakdown(args.resets, n, reset_mode=mode)
+                         for mode in ("rebuild", "reuse") for n in (1, args.tools)},
         "bullet_us_per_physics_step": bullet_zones(tools=args.tools),
         "bullet_us_per_physics_step_bench_awake": bullet_zones(tools=args.tools, wake_tools=True),
     }

@@ -1,11 +1,13 @@
-"""Resets reuse the PyBullet client (see `sim.world`): whatever the history, `reset(seed)` gives the same episode.
+"""Whatever the history, `reset(seed)` gives the same episode, on both reset paths (see `sim.world`).
 
 Episodes are compared bit for bit: RGB-D-segmentation frames, proprioception and the privileged
 poses of every object, step by step under actions that drive the hand into the tools. References
 come from a fresh interpreter; the envs and worlds under test first live through histories that
 could leak into a later episode: grasp welds left in place, tools knocked off the bench, masses,
 frictions and colours changed behind the world's back, other tasks' scenes, a pool that had to
-grow, and the first (cold) build against later (warm) ones.
+grow, and the first (cold) build against later (warm) ones. For `reset_mode="rebuild"` (the
+default) this is the contract; for "reuse" it is what was measured on these histories (docs/speed.md
+says why it is not guaranteed on every history), so a change that breaks it here must be looked at.
 """
 
 import json
@@ -23,6 +25,7 @@ from workbench_gym.envs.task import TASKS
 from workbench_gym.policies.oracle import OraclePlanner
 from workbench_gym.scenes import sample_clutter
 from workbench_gym.sim import World
+from workbench_gym.sim.world import RESET_MODES, SimConfig
 from workbench_gym.sim.robot import HOME
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -76,9 +79,10 @@ def _meddle(world: World, rng: np.random.Generator) -> None:
     world.step(20)
 
 
+@pytest.mark.parametrize("mode", RESET_MODES)
 @pytest.mark.parametrize("task,seed", CASES)
-def test_reset_after_a_history_replays_the_fresh_episode(reference, task, seed):
-    env = gym.make(f"workbench_gym/{task}-v0", **OPTIONS)
+def test_reset_after_a_history_replays_the_fresh_episode(reference, task, seed, mode):
+    env = gym.make(f"workbench_gym/{task}-v0", reset_mode=mode, **OPTIONS)
     rng = np.random.default_rng(seed)
     try:
         for other in rng.integers(0, 5000, size=3):
@@ -91,7 +95,8 @@ def test_reset_after_a_history_replays_the_fresh_episode(reference, task, seed):
         env.close()
 
 
-def test_a_weld_left_by_a_grasp_does_not_outlive_its_episode():
+@pytest.mark.parametrize("mode", RESET_MODES)
+def test_a_weld_left_by_a_grasp_does_not_outlive_its_episode(mode):
     """Primitive control welds the grasped tool to the hand; the next episode must start without the weld."""
     def run(env, seed):
         obs, _ = env.reset(seed=seed)
@@ -104,7 +109,7 @@ def test_a_weld_left_by_a_grasp_does_not_outlive_its_episode():
         return out
 
     fresh = gym.make("workbench_gym/PickTool-v0", control_mode="primitive", **OPTIONS)
-    used = gym.make("workbench_gym/PickTool-v0", control_mode="primitive", **OPTIONS)
+    used = gym.make("workbench_gym/PickTool-v0", control_mode="primitive", reset_mode=mode, **OPTIONS)
     try:
         used.reset(seed=21)
         held = used.step(OraclePlanner(used).act(None))[4]["primitive"]
@@ -132,7 +137,7 @@ def test_world_after_other_tasks_and_a_grown_pool_matches_a_new_world():
     """Scenes of other tasks and tool counts, and a pool that grew (a new client, the cold path), leave no trace."""
     target = sample_clutter(seed=31, n_tools=14)
     new = World()
-    used = World()
+    used = World(SimConfig(reset_mode="reuse"))
     try:
         expected = _trajectory(new, target)
         env_specs = [TASKS[name](gym.make(f"workbench_gym/{name}-v0").unwrapped.config).sample_scene(np.random.default_rng(7))

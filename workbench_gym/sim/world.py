@@ -84,6 +84,7 @@ class SceneSettleError(RuntimeError):
 
 
 RENDERERS = ("tiny", "egl")
+RESET_MODES = ("rebuild", "reuse")
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,10 @@ class SimConfig:
     1e-7 (which always ran all 50 iterations) and drifts no more (0.03 mm in 1 s).
     `renderer` "egl" draws camera frames with PyBullet's EGL plugin on a GPU; without a GPU
     driver it warns and uses TinyRenderer ("tiny"), see `sim.egl`.
+    `reset_mode` "rebuild" starts a fresh PyBullet simulation for every scene, so a scene's states
+    depend on the scene alone; "reuse" keeps the client and a pool of bodies, ~4x faster to reset,
+    and gives the same states except where Bullet's broadphase, whose internal order PyBullet
+    cannot reset, sends a trajectory another way (rare: see docs/speed.md). `World.build` says more.
     """
 
     timestep: float = 1.0 / 150.0
@@ -104,6 +109,7 @@ class SimConfig:
     gui: bool = False
     solver_residual_threshold: float = 1e-4
     renderer: str = "tiny"
+    reset_mode: str = "rebuild"
 
     def __post_init__(self):
         if self.renderer not in RENDERERS:
@@ -112,6 +118,8 @@ class SimConfig:
             raise ValueError("renderer='egl' is for headless clients; the GUI (render_mode='human') draws with its own OpenGL")
         if not self.solver_residual_threshold >= 0:
             raise ValueError(f"solver_residual_threshold={self.solver_residual_threshold!r} must be a number >= 0")
+        if self.reset_mode not in RESET_MODES:
+            raise ValueError(f"reset_mode={self.reset_mode!r} is not supported; expected one of {RESET_MODES}")
 
 
 GRAVITY = (0.0, 0.0, -9.81)
@@ -158,11 +166,19 @@ class World:
     def build(self, spec: SceneSpec, settle: bool = True) -> None:
         """Put the world in the state `spec` describes and let objects come to rest.
 
-        The result depends on `spec` alone: a reused world and a new one give bit-identical states.
+        With `reset_mode="rebuild"` every build starts a fresh simulation holding just the spec's
+        bodies, so the result depends on `spec` alone. With "reuse" the client, the Panda and a
+        pool of bodies outlive the build (only a scene that needs more bodies than the pool holds
+        starts a fresh one); `_place` resets what an episode can change. Both give the states of a
+        fresh simulation, except that Bullet's broadphase keeps an order of its own (the shape of
+        its AABB tree, which PyBullet cannot reset) that on rare histories changes a trajectory.
         """
-        if self.pool is None or _bench_geometry(spec.bench) != self._bench_geometry or self.pool.shortfall(spec.objects):
-            self._build_scenery(spec.bench, capacity_for(variant_counts(spec.objects), self.pool and self.pool.capacity))
-        self._place(spec)
+        needed = variant_counts(spec.objects)
+        if self.config.reset_mode == "rebuild":
+            self._build_scenery(spec.bench, dict(needed))
+        elif self.pool is None or _bench_geometry(spec.bench) != self._bench_geometry or self.pool.shortfall(spec.objects):
+            self._build_scenery(spec.bench, capacity_for(needed, self.pool and self.pool.capacity))
+        self._place(spec, at_rest=settle)
         if settle:
             self.settle()
         else:
@@ -190,7 +206,7 @@ class World:
         # bench, which fills most frames, comes last: it is not shaded where something lies on it.
         self.bench_body = self._static_box(bench.size, (*bench.center, bench.height - bench.size[2] / 2), (1, 1, 1, 1))
         self._sleep([floor, self.pedestal, self.bench_body])
-        self._textures = {name: c.loadTexture(palette_texture(name)) for name in COLOURS}
+        self._textures: dict[str, int] = {}  # palette texture per colour, loaded when a scene first shows it
         lut = np.full(c.getNumBodies() + 1, BACKGROUND_ID, dtype=np.int32)  # index = body id + 1
         lut[self.bench_body + 1] = BENCH_ID
         lut[[self.pedestal + 1, self.robot.body + 1]] = ROBOT_ID
@@ -201,12 +217,13 @@ class World:
         if self.config.gui:
             c.configureDebugVisualizer(pybullet.COV_ENABLE_RENDERING, 1)
 
-    def _place(self, spec: SceneSpec) -> None:
+    def _place(self, spec: SceneSpec, at_rest: bool) -> None:
         """Reset everything an episode can change, from `spec`, so no state of an earlier scene survives.
 
         1. Constraints (grasp welds) are removed, the arm goes home, bodies this scene does not use
-           are parked, and each object's body is posed from the spec, still, with its mass,
-           friction and colour applied from the spec.
+           are parked, and each object's body is posed from the spec (`at_rest`: flat tools in their
+           variant's resting pose, for settling), still, with its mass, friction and colour applied
+           from the spec.
         2. One physics step at zero gravity in which nothing can collide. PyBullet's teleport sets a
            body's pose but not its world-frame inertia, which Bullet refreshes only when it integrates
            the body, so a reused body would carry its last episode's inertia into the first step.
@@ -233,14 +250,15 @@ class World:
         for i, (obj, (body, frame)) in enumerate(zip(spec.objects, placed)):
             static = i < n_containers
             c.setCollisionFilterGroupMask(body, -1, *NO_COLLISION)
-            c.resetBasePositionAndOrientation(body, *frame.to_bullet(*self._start_pose(obj, spec.bench, static)))
+            c.resetBasePositionAndOrientation(body, *frame.to_bullet(*self._start_pose(obj, spec.bench, static, at_rest)))
             c.resetBaseVelocity(body, (0, 0, 0), (0, 0, 0))
             apply_dynamics(c, body, dynamics_of(obj, static))
-            apply_appearance(c, body, self._textures[obj.colour])
+            apply_appearance(c, body, self._texture(obj.colour))
             c.changeDynamics(body, -1, activationState=pybullet.ACTIVATION_STATE_SLEEP if static else pybullet.ACTIVATION_STATE_WAKE_UP)
         c.setGravity(0, 0, 0)
         c.stepSimulation()
         c.setGravity(*GRAVITY)
+        c.performCollisionDetection()  # a second broadphase pass moves the leaves placing touched out of its dynamic tree
         self._filter_robot(STATIC_FILTER, MOVING_FILTER)
         for i, body in enumerate(in_use):
             c.setCollisionFilterGroupMask(body, -1, *(STATIC_FILTER if i < n_containers else MOVING_FILTER))
@@ -263,15 +281,20 @@ class World:
         if self.config.gui:
             c.configureDebugVisualizer(pybullet.COV_ENABLE_RENDERING, 1)
 
-    def _start_pose(self, obj: ObjectSpec, bench: BenchSpec, static: bool) -> tuple[tuple, tuple]:
-        """Where an object's body starts (spec frame): a tool lying flat on the bench starts in its variant's resting pose."""
+    def _start_pose(self, obj: ObjectSpec, bench: BenchSpec, static: bool, at_rest: bool) -> tuple[tuple, tuple]:
+        """Where an object's body starts (spec frame): the spec's pose, or for settling a tool lying flat on the bench, its variant's resting pose."""
         position, rpy = obj.pose.position, obj.pose.rpy
-        if static or not lies_flat_on(position, rpy, bench):
+        if static or not at_rest or not lies_flat_on(position, rpy, bench):
             self._resting = self._resting and static
             return position, quat_from_euler(*rpy)
         cfg = self.config
         rest = rest_pose(obj.category, obj.size, cfg.timestep, cfg.solver_iterations, cfg.solver_residual_threshold)
         return (position[0], position[1], bench.height + rest.height), resting_quaternion(rest, rpy[2])
+
+    def _texture(self, colour: str) -> int:
+        if colour not in self._textures:
+            self._textures[colour] = self.client.loadTexture(palette_texture(colour))
+        return self._textures[colour]
 
     def _filter_robot(self, base: tuple[int, int], links: tuple[int, int]) -> None:
         """Set the collision filter of the arm's base and of each of its links (a fresh broadphase proxy each)."""
