@@ -25,8 +25,8 @@ from workbench_gym.envs.task import TASKS
 from workbench_gym.policies.oracle import OraclePlanner
 from workbench_gym.scenes import sample_clutter
 from workbench_gym.sim import World
-from workbench_gym.sim.world import RESET_MODES, SimConfig
 from workbench_gym.sim.robot import HOME
+from workbench_gym.sim.world import RESET_MODES, SimConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_env import _digest  # noqa: E402
