@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 
+from workbench_gym.scenes.catalog import TOOLS
+from workbench_gym.scenes.perturb import check_factors
 from workbench_gym.scenes.sampler import MAX_TOOLS
 from workbench_gym.sim.world import SimConfig
 
@@ -28,6 +30,10 @@ class EnvConfig:
     makes goals use tool variants (size, colour) held out of "seen".
     `renderer` "egl" renders cameras on a GPU where one is present (else TinyRenderer, with a
     warning); it overrides `sim.renderer`.
+    `perturb` names perturbation factors (`scenes.perturb.FACTORS`: lighting, bench, camera, clutter,
+    tool_colour, physics) drawn from each scene's seed; none by default. `swap_target` trades the
+    places of the tool the instruction names and another tool after the goal is chosen (tasks that
+    name one tool). `goal_categories` limits goals to those catalog categories (tasks that name one tool).
     """
 
     obs_mode: str = "state"
@@ -43,6 +49,9 @@ class EnvConfig:
     instruction_split: str = "train"
     variant_split: str = "seen"
     renderer: str = "tiny"
+    perturb: tuple[str, ...] = ()
+    swap_target: bool = False
+    goal_categories: tuple[str, ...] = ()
     sim: SimConfig = field(default_factory=SimConfig)
 
     def __post_init__(self):
@@ -62,6 +71,10 @@ class EnvConfig:
         if self.render_mode is not None and self.render_mode not in RENDER_MODES:
             bad("render_mode", self.render_mode, f"None or one of {RENDER_MODES}")
         object.__setattr__(self, "cameras", tuple(self.cameras))
+        object.__setattr__(self, "perturb", check_factors(self.perturb))
+        object.__setattr__(self, "goal_categories", tuple(self.goal_categories))
+        if any(c not in TOOLS for c in self.goal_categories):
+            bad("goal_categories", self.goal_categories, f"catalog tool categories from {sorted(TOOLS)}")
         if not self.cameras or any(c not in CAMERAS for c in self.cameras) or len(set(self.cameras)) != len(self.cameras):
             bad("cameras", self.cameras, f"distinct names from {CAMERAS}")
         for name in ("image_size", "render_size"):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
+from workbench_gym.scenes.footprint import bodies_overlap
 from workbench_gym.scenes.geometry import GraspRegion, container_interior
 from workbench_gym.scenes.parts import quat_from_euler, quat_to_matrix
 from workbench_gym.scenes.spec import ObjectSpec
@@ -42,18 +44,108 @@ def region_grasp(position, rot: np.ndarray, grasp: GraspRegion, slide: float = 0
     return np.asarray(position) + rot @ (np.asarray(grasp.center) + slide * grasp.half_length * along), yaw
 
 
-def grasp_action(world: World, tool: ObjectSpec, attempt: int = 0) -> Pick:
-    """The privileged Pick of a tool: its grasp pose, fingers opened 2.5 cm wider than the grasp region.
+#: More grasps to try: slides along the region, a tighter opening, and turns for parts that can be held either way
+#: (a hex nut every 60 degrees, a tape measure's square case across either pair of sides).
+MORE_SLIDES = (0.35, -0.35)
+MARGINS = (0.025, 0.012)  # metres the fingers open beyond the grasp region: the usual, then a tight one
+TURNS = {"nut": (math.pi / 3, -math.pi / 3), "tape_measure": (math.pi / 2,)}
+#: The Panda's finger pad seen from above (measured from its collision shape): half its width across the closing
+#: direction, and its thickness along it beyond the opening.
+PAD_HALF_WIDTH, PAD_THICKNESS = 0.0145, 0.015
+CLEAR = 0.002  # metres between a landing pad and a neighbour's footprint that count as clear
 
-    Retries (`attempt` 1, 2, ...) slide along the grasp region, away from whatever blocked the fingers.
+
+def grasp_action(world: World, tool: ObjectSpec, attempt: int = 0) -> Pick:
+    """The privileged Pick of a tool (`attempt` 0, 1, ... after failed ones).
+
+    The first attempt grasps the region's centre with the fingers 2.5 cm wider than the region, unless a finger would
+    land on a neighbour; then, and on every retry, it takes the grasps whose fingers land furthest from the
+    neighbours as they lie now (`grasp_options`), best first: a finger landing on a neighbour stops the hand short.
     """
-    position, yaw = grasp_pose(world, tool, GRASP_SLIDES[attempt % len(GRASP_SLIDES)])
-    return Pick((*position, yaw), finger_width(tool.geometry.grasp))
+    options = grasp_options(world, tool)
+    others = [part for o in world.current_spec().objects if o.name != tool.name for part in o.outline().parts]
+    clearance = [finger_clearance(pick, others) for pick in options]
+    if attempt == 0 and clearance[0] >= CLEAR:
+        return options[0]
+    ranked = sorted(range(1, len(options)), key=lambda i: -clearance[i])
+    return options[ranked[(attempt - 1) % len(ranked)] if attempt else ranked[0]]
+
+
+def grasp_options(world: World, tool: ObjectSpec) -> list[Pick]:
+    """Candidate grasps of a tool at its simulated pose (privileged): the usual one first, then slides, turns and a tight opening."""
+    position, quaternion = world.object_pose(tool.name)
+    rot, grasp = quat_to_matrix(quaternion), tool.geometry.grasp
+    out = []
+    for margin in MARGINS:
+        for turn in (0.0, *TURNS.get(tool.category, ())):
+            turned = grasp if not turn else GraspRegion(grasp.center, grasp.closing_yaw + turn, grasp.width, grasp.half_length)
+            for slide in (*GRASP_SLIDES, *MORE_SLIDES):
+                point, yaw = region_grasp(position, rot, turned, slide)
+                out.append(Pick((*point, yaw), min(grasp.width + margin, MAX_FINGER_WIDTH)))
+    return out
+
+
+def finger_clearance(pick: Pick, footprints: list[np.ndarray]) -> float:
+    """Metres between the finger pads, where they land for `pick`, and the nearest footprint rectangle (negative: on it)."""
+    x, y, _, yaw = pick.pose
+    closing = np.array([-math.sin(yaw), math.cos(yaw)])  # at yaw 0 the fingers close along world y
+    across = np.array([closing[1], -closing[0]])
+    points = [np.array([x, y]) + side * (pick.width / 2 + PAD_THICKNESS / 2) * closing + t * PAD_HALF_WIDTH * across
+              for side in (-1, 1) for t in (-1.0, 0.0, 1.0)]
+    if not footprints:
+        return math.inf
+    return min(_rectangle_distance(p, f) for p in points for f in footprints) - PAD_THICKNESS / 2
+
+
+def _rectangle_distance(point: np.ndarray, corners: np.ndarray) -> float:
+    """Distance from a point to a rectangle given by its 4 corners in order (0 inside)."""
+    u, v = corners[1] - corners[0], corners[3] - corners[0]
+    local = point - corners[0]
+    nearest = corners[0] + np.clip(local @ u / (u @ u), 0, 1) * u + np.clip(local @ v / (v @ v), 0, 1) * v
+    return float(np.linalg.norm(point - nearest))
+
+
+def blocking_neighbour(world: World, tool: ObjectSpec) -> ObjectSpec | None:
+    """The tool a finger would land on whichever grasp of `tool` is taken (privileged), or None when some grasp is clear."""
+    options = grasp_options(world, tool)
+    others = [o for o in world.current_spec().tools if o.name != tool.name]
+    parts = [(o, part) for o in others for part in o.outline().parts]
+    containers = [part for c in world.current_spec().containers for part in c.outline().parts]
+    best = max(options, key=lambda pick: finger_clearance(pick, [p for _, p in parts] + containers))
+    if finger_clearance(best, [p for _, p in parts] + containers) >= CLEAR or not parts:
+        return None
+    return min(others, key=lambda o: finger_clearance(best, [p for owner, p in parts if owner is o]))
+
+
+def free_spot(world: World, tool: ObjectSpec, away_from, keep_clear=()) -> np.ndarray | None:
+    """Where to lower the hand holding `tool` to set it down out of the way (privileged): the free spot nearest where it
+    is, with its footprint (at its yaw now) 1 cm clear of every other object, 15 cm or more from `away_from` (x, y), off
+    the `keep_clear` rectangles and within the arm's reach. None when the bench has no such spot."""
+    spec = world.current_spec()
+    held = next(t for t in spec.tools if t.name == tool.name)
+    here = np.asarray(held.pose.position[:2])
+    hand = world.robot.ee_pose()[0][:2] - here  # the hand's offset from the tool's origin, kept while carrying
+    others = [o.outline() for o in spec.objects if o.name != tool.name]
+    best, best_distance = None, math.inf
+    for x in np.arange(0.32, 0.56, 0.02):
+        for y in np.arange(-0.6, 0.61, 0.02):
+            point = np.array([x, y])
+            distance = float(np.linalg.norm(point - here))
+            if distance >= best_distance or np.hypot(x, y) > 0.62 or np.linalg.norm(point - np.asarray(away_from)) < 0.15:
+                continue
+            if any(x0 <= x <= x1 and y0 <= y <= y1 for (x0, y0), (x1, y1) in keep_clear):
+                continue
+            moved = dataclasses.replace(held, pose=dataclasses.replace(held.pose, position=(x, y, held.pose.position[2])))
+            shape = moved.outline()
+            if any(bodies_overlap(shape, other, 0.01) for other in others):
+                continue
+            best, best_distance = point + hand, distance
+    return best
 
 
 def finger_width(grasp: GraspRegion) -> float:
     """How far the fingers open for a grasp region: 2.5 cm wider than it, within the hand's reach."""
-    return min(grasp.width + 0.025, MAX_FINGER_WIDTH)
+    return min(grasp.width + MARGINS[0], MAX_FINGER_WIDTH)
 
 
 def _yaw(rot: np.ndarray) -> float:

@@ -31,7 +31,7 @@ class ClarifyTool(Task):
         "test": ("could you grab the {ref}?", "I need the {ref}"),
     }
 
-    def _ambiguous(self, spec: SceneSpec) -> tuple[SceneSpec, tuple[str, str]] | None:
+    def ambiguous(self, spec: SceneSpec) -> tuple[SceneSpec, tuple[str, str]] | None:
         """The scene with a goal's twin recoloured like it, and the twins' names; None if no pair works.
 
         A twin is a graspable tool of the goal's category in another size. Recoloured alike, "the
@@ -52,12 +52,12 @@ class ClarifyTool(Task):
         return None
 
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
-        spec = sample_until(self, rng, lambda s: self._ambiguous(s) is not None, n_tools=max(self.config.n_tools, 6))
-        spec, self._twin_names = self._ambiguous(spec)
+        spec = sample_until(self, rng, lambda s: self.ambiguous(s) is not None, n_tools=max(self.config.n_tools, 6))
+        spec, self.twin_names = self.ambiguous(spec)
         return spec
 
     def reset(self, world: World, rng: np.random.Generator) -> str:
-        a, b = (next(t for t in world.spec.tools if t.name == name) for name in self._twin_names)
+        a, b = (next(t for t in world.spec.tools if t.name == name) for name in self.twin_names)
         self.target = a if self.config.variant_split == "unseen" else (a, b)[int(rng.integers(2))]
         self.asked = False
         self.acted_before_asking = False

@@ -16,6 +16,7 @@ from workbench_gym.sim.world import World
 class FetchTool(PlacementTask):
     name = "FetchTool"
     max_primitives = 8
+    keep_clear = (HANDOVER_AREA,)
     templates = {
         "train": ("get me the {ref}", "bring me the {ref}", "fetch the {ref}"),
         "test": ("hand me the {ref}", "I need the {ref}, can you pass it over?"),
