@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench_gym.benchmark.cli import add_suite_arguments, run_suite_command
 from workbench_gym.rollout import rollout
 
 COLUMNS = ("task", "planner", "backend", "split", "episodes", "success", "partial_credit", "primitives", "latency_ms_mean",
@@ -106,7 +107,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default="native", help="VLM backend: native, hf or openai")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="backend option, e.g. path=/models/owlv2 or base_url=http://127.0.0.1:8000/v1 (repeatable)")
-    parser.add_argument("--task", action="append", required=True, help="task name; repeat for several")
+    parser.add_argument("--task", action="append", help="task name; repeat for several (or --suite)")
     parser.add_argument("--episodes", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--instruction-split", choices=["train", "test"], default="train")
@@ -114,9 +115,10 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-tools", type=int, default=12)
     parser.add_argument("--ray-address", help="fan episodes out as Ray tasks on this cluster ('local' starts one here)")
     parser.add_argument("--workers", type=int, default=2, help="Ray tasks per task evaluated")
-    parser.add_argument("--out", required=True, help="results JSON path")
+    parser.add_argument("--out", required=True, help="results JSON path (with --suite: the results folder)")
     parser.add_argument("--markdown", help="also write the table here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_suite_arguments(parser)
     parser.set_defaults(run=run_eval)
 
 
@@ -127,6 +129,10 @@ def run_eval(args) -> int:
 
     if args.planner not in PLANNERS:
         raise ValueError(f"unknown planner {args.planner!r}; expected one of {sorted(PLANNERS)}")
+    if args.suite:
+        return run_suite_command(args, parse_options(args.option))
+    if not args.task:
+        raise ValueError("eval needs --task (one or more) or --suite")
     result = evaluate([task_name(t) for t in args.task], args.planner, args.backend, args.episodes, args.seed, args.instruction_split,
                       args.variant_split, args.n_tools, args.ray_address, args.workers, progress=not args.quiet,
                       backend_options=parse_options(args.option))

@@ -29,6 +29,7 @@ class EpisodeResult:
     goal: dict | None = None  # the reset's `info["goal"]`
     task_info: dict | None = None  # the last step's task-specific info (a chain's steps)
     wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this process's CPU time: the episode's cost on a machine shared with other work
 
 
 @dataclass
@@ -37,6 +38,7 @@ class RolloutSummary:
     planner: str
     episodes: list[EpisodeResult] = field(default_factory=list)
     wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this process's CPU time: the episode's cost on a machine shared with other work
     video: str | None = None
 
     @property
@@ -133,7 +135,7 @@ def play_episode(env: gym.Env, agent, seed: int, options: dict | None = None, on
     When the observation's instruction changes mid-episode (a chain's next step), the agent is reset with the new
     one. `on_reset(obs, info)`, `on_action(action)` and `on_step(obs, info)` let a caller watch (captions, videos).
     """
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     obs, info = env.reset(seed=seed, options=options)
     goal = info.get("goal")
     instruction = obs["instruction"]
@@ -162,7 +164,8 @@ def play_episode(env: gym.Env, agent, seed: int, options: dict | None = None, on
         log = agent.summary()
     extra = {k: v for k, v in info.items() if k not in ("is_success", "sim_time", "progress", "primitive")}
     return EpisodeResult(seed, obs["instruction"], steps, total, bool(info["is_success"]), info["sim_time"], info.get("progress"), log,
-                         actions if actions else None, goal, extra or None, round(time.perf_counter() - start, 4))
+                         actions if actions else None, goal, extra or None, round(time.perf_counter() - start, 4),
+                         round(time.process_time() - cpu, 4))
 
 
 def describe(action) -> str:

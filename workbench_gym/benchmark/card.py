@@ -99,6 +99,8 @@ def build_card(suite: Suite, planner: str, results: list[dict], subset: dict, so
         "attribution": _attribution(suite, section["attribution"], by_id),
         "wall_seconds": {"episodes": round(sum(r["wall_seconds"] for r in results), 1), "this_run": round(elapsed, 1),
                          "by_section": {s: round(sum(r["wall_seconds"] for r in rs), 1) for s, rs in section.items()}},
+        "cpu_seconds": {"episodes": round(sum(r.get("cpu_seconds", 0.0) for r in results), 1),
+                        "by_section": {s: round(sum(r.get("cpu_seconds", 0.0) for r in rs), 1) for s, rs in section.items()}},
     }
     return card
 
@@ -174,9 +176,11 @@ def markdown(card: dict) -> str:
     lines += [f"| {vid} | {percent(e)} |" for vid, e in a["variants"].items()]
     lines += ["", f"{a['failures_charged']} failed L1 episodes charged: " + ", ".join(f"{k} {v}" for k, v in a["counts"].items()) + ".",
               "Shares (split charges half to each): " + ", ".join(f"{k} {'–' if v is None else f'{100 * v:.0f}%'}" for k, v in a["charged"].items()) + ".", ""]
-    lines += ["## Wall time", "", "| section | seconds |", "| --- | --- |"]
-    lines += [f"| {k} | {v:.0f} |" for k, v in card["wall_seconds"]["by_section"].items()]
-    lines += [f"| all episodes | {card['wall_seconds']['episodes']:.0f} |", f"| this run (elapsed) | {card['wall_seconds']['this_run']:.0f} |", ""]
+    lines += ["## Wall time", "", "Seconds of episodes (wall clock, and this process's CPU time: the cost on a machine shared with other work).", "",
+              "| section | wall s | CPU s |", "| --- | --- | --- |"]
+    lines += [f"| {k} | {v:.0f} | {card['cpu_seconds']['by_section'][k]:.0f} |" for k, v in card["wall_seconds"]["by_section"].items()]
+    lines += [f"| all episodes | {card['wall_seconds']['episodes']:.0f} | {card['cpu_seconds']['episodes']:.0f} |",
+              f"| this run (elapsed) | {card['wall_seconds']['this_run']:.0f} | |", ""]
     return "\n".join(lines)
 
 

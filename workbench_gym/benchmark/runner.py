@@ -56,7 +56,10 @@ def run_suite(suite: Suite, planner_factory: PlannerChoice, out_dir: str | Path,
         planner, skipped = row_planner(suite, row, planner_factory)
         if row.requires == "instruction_set" and resources_.instruction_set is None:
             planner, skipped = None, f"needs instruction set {suite.level(row.group).instruction_set.name!r} (--instruction-set DIR)"
-        done = {e["seed"] for e in _partial(out, row)}
+        kept = _partial(out, row)
+        if kept:  # rewrite the partial file without a line a kill cut short, so new lines start on a line of their own
+            _write_atomic(out / "rows" / f"{_slug(row.id)}.partial.jsonl", "".join(json.dumps(e) + "\n" for e in kept))
+        done = {e["seed"] for e in kept}
         todo.append((row, planner, skipped, [s for s in row.seeds if s not in done]))
     bar = _bar(sum(len(seeds) for _, planner, _, seeds in todo if planner is not None), progress)
     start = time.perf_counter()
@@ -138,7 +141,7 @@ def _episode(row: Row, planner: PlannerChoice, env, seed: int, text: str | None,
     result = play_episode(env, planner.make(env, seed), seed, {"instruction": text} if text else None,
                           on_reset=lambda obs, info: reset_info.update(info))
     episode = {"seed": seed, "instruction": result.instruction, "success": result.success, "progress": result.progress,
-               "steps": result.steps, "wall_seconds": result.wall_seconds, **_item_fields(item)}
+               "steps": result.steps, "wall_seconds": result.wall_seconds, "cpu_seconds": result.cpu_seconds, **_item_fields(item)}
     if row.scoring == "right_action":
         right = item.expected if item is not None and item.expected else row.right
         episode["outcome"], episode["right"] = language_controls.judge(tuple(right), result.actions, result.success)
@@ -243,7 +246,8 @@ def _finish(out: Path, row: Row, planner: PlannerChoice | None, skipped: str | N
     """Write the row's file from its partial episodes (in seed order), then drop the partial file."""
     episodes = sorted(_partial(out, row), key=lambda e: (row.seeds.index(e["seed"]), e.get("item", "")))
     data = {"row": asdict(row), "fingerprint": row.fingerprint(), "planner": planner.label if planner else None, "skipped": skipped,
-            "episodes": episodes, "wall_seconds": round(sum(e.get("wall_seconds", 0.0) for e in episodes), 3)}
+            "episodes": episodes, "wall_seconds": round(sum(e.get("wall_seconds", 0.0) for e in episodes), 3),
+            "cpu_seconds": round(sum(e.get("cpu_seconds", 0.0) for e in episodes), 3)}
     _write_atomic(out / "rows" / f"{_slug(row.id)}.json", json.dumps(data, indent=1))
     (out / "rows" / f"{_slug(row.id)}.partial.jsonl").unlink(missing_ok=True)
 

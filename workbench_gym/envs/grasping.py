@@ -53,6 +53,7 @@ TURNS = {"nut": (math.pi / 3, -math.pi / 3), "tape_measure": (math.pi / 2,)}
 #: direction, and its thickness along it beyond the opening.
 PAD_HALF_WIDTH, PAD_THICKNESS = 0.0145, 0.015
 CLEAR = 0.002  # metres between a landing pad and a neighbour's footprint that count as clear
+HAND_REACH = (0.05, 0.08, 0.105)  # metres from the grasp point along the closing direction where the hand's body is
 
 
 def grasp_action(world: World, tool: ObjectSpec, attempt: int = 0) -> Pick:
@@ -63,8 +64,10 @@ def grasp_action(world: World, tool: ObjectSpec, attempt: int = 0) -> Pick:
     neighbours as they lie now (`grasp_options`), best first: a finger landing on a neighbour stops the hand short.
     """
     options = grasp_options(world, tool)
-    others = [part for o in world.current_spec().objects if o.name != tool.name for part in o.outline().parts]
-    clearance = [finger_clearance(pick, others) for pick in options]
+    spec = world.current_spec()
+    others = [part for o in spec.objects if o.name != tool.name for part in o.outline().parts]
+    walls = [part for c in spec.containers for part in c.outline().parts]
+    clearance = [min(finger_clearance(pick, others), hand_clearance(pick, walls)) for pick in options]
     if attempt == 0 and clearance[0] >= CLEAR:
         return options[0]
     ranked = sorted(range(1, len(options)), key=lambda i: -clearance[i])
@@ -97,6 +100,18 @@ def finger_clearance(pick: Pick, footprints: list[np.ndarray]) -> float:
     return min(_rectangle_distance(p, f) for p in points for f in footprints) - PAD_THICKNESS / 2
 
 
+def hand_clearance(pick: Pick, footprints: list[np.ndarray]) -> float:
+    """Metres between the hand, where it comes down for `pick`, and the nearest footprint: the hand reaches 10.5 cm either
+    way along the closing direction, low enough to meet a bin's rim when the tool lies close to it."""
+    x, y, _, yaw = pick.pose
+    closing = np.array([-math.sin(yaw), math.cos(yaw)])
+    across = np.array([closing[1], -closing[0]])
+    points = [np.array([x, y]) + side * reach * closing + t * across for side in (-1, 1) for reach in HAND_REACH for t in (-0.025, 0.0, 0.025)]
+    if not footprints:
+        return math.inf
+    return min(_rectangle_distance(p, f) for p in points for f in footprints)
+
+
 def _rectangle_distance(point: np.ndarray, corners: np.ndarray) -> float:
     """Distance from a point to a rectangle given by its 4 corners in order (0 inside)."""
     u, v = corners[1] - corners[0], corners[3] - corners[0]
@@ -107,13 +122,15 @@ def _rectangle_distance(point: np.ndarray, corners: np.ndarray) -> float:
 
 def blocking_neighbour(world: World, tool: ObjectSpec) -> ObjectSpec | None:
     """The tool a finger would land on whichever grasp of `tool` is taken (privileged), or None when some grasp is clear."""
-    options = grasp_options(world, tool)
-    others = [o for o in world.current_spec().tools if o.name != tool.name]
+    spec = world.current_spec()
+    others = [o for o in spec.tools if o.name != tool.name]
     parts = [(o, part) for o in others for part in o.outline().parts]
-    containers = [part for c in world.current_spec().containers for part in c.outline().parts]
-    best = max(options, key=lambda pick: finger_clearance(pick, [p for _, p in parts] + containers))
-    if finger_clearance(best, [p for _, p in parts] + containers) >= CLEAR or not parts:
+    if not parts:
         return None
+    tools = [p for _, p in parts]
+    best = max(grasp_options(world, tool), key=lambda pick: finger_clearance(pick, tools))
+    if finger_clearance(best, tools) >= CLEAR:
+        return None  # some grasp lands clear of every tool (a container in the way is no tool to move)
     return min(others, key=lambda o: finger_clearance(best, [p for owner, p in parts if owner is o]))
 
 

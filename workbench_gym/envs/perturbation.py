@@ -23,6 +23,10 @@ from workbench_gym.scenes.spec import ObjectSpec, Pose, SceneSpec, SceneSpecErro
 from workbench_gym.sim.world import World
 
 
+#: How the two tools may lie in each other's places: as each lay, as the other lay, or turned a quarter either way.
+YAW_TRIES = (0.0, None, np.pi / 2, -np.pi / 2)
+
+
 def perturbed_spec(spec: SceneSpec, task: Task) -> SceneSpec:
     """The task's sampled spec with the env's perturbation factors (`EnvConfig.perturb`) applied."""
     before = {t.name: referring_expressions(t, spec) for t in spec.tools}
@@ -58,8 +62,8 @@ def swapped_spec(spec: SceneSpec, target: ObjectSpec, instruction: str, rng: np.
     others = [t for t in spec.tools if t.category != target.category and graspable(spec, t)]
     for index in rng.permutation(len(others)):
         other = others[int(index)]
-        for keep_yaw in (True, False):
-            moved = {target.name: _moved(target, other, keep_yaw), other.name: _moved(other, target, keep_yaw)}
+        for turn in YAW_TRIES:
+            moved = {target.name: _moved(target, other, turn), other.name: _moved(other, target, turn)}
             scene = dataclasses.replace(spec, tools=[moved.get(t.name, t) for t in spec.tools])
             try:
                 validate(scene)
@@ -73,7 +77,8 @@ def swapped_spec(spec: SceneSpec, target: ObjectSpec, instruction: str, rng: np.
     return None
 
 
-def _moved(tool: ObjectSpec, to: ObjectSpec, keep_yaw: bool) -> ObjectSpec:
+def _moved(tool: ObjectSpec, to: ObjectSpec, turn: float | None) -> ObjectSpec:
+    """`tool` at `to`'s place, turned by `turn` from its own yaw (None: lying as `to` lay)."""
     x, y, _ = to.pose.position
-    yaw = tool.pose.rpy[2] if keep_yaw else to.pose.rpy[2]
-    return dataclasses.replace(tool, pose=Pose((x, y, tool.pose.position[2]), (0.0, 0.0, yaw)))
+    yaw = to.pose.rpy[2] if turn is None else tool.pose.rpy[2] + turn
+    return dataclasses.replace(tool, pose=Pose((x, y, tool.pose.position[2]), (0.0, 0.0, float(yaw))))
