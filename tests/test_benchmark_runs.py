@@ -14,7 +14,7 @@ import torch
 from workbench_gym.benchmark import PlannerChoice, load_suite, run_suite
 from workbench_gym.benchmark import runner as runner_module
 from workbench_gym.benchmark.language_controls import control_rng, corrupt, generate, judge
-from workbench_gym.benchmark.photoreal import PhotorealFrames, state_scene
+from workbench_gym.benchmark.photoreal import PhotorealFrames
 from workbench_gym.benchmark.runner import Resources, run_chunk
 from workbench_gym.benchmark.suite import Row, parse_suite
 from workbench_gym.envs.high_level import Ask, Done, Pick, decode

@@ -19,10 +19,8 @@ def finish_step(u) -> None:
     if isinstance(task, CountTools):
         task.hear(Answer(str(task.expected).lower() if not isinstance(task.expected, bool) else ("yes" if task.expected else "no")), world)
     elif isinstance(task, PlacementTask):
-        placed = 0
-        for tool, zone in task.goals:
+        for placed, (tool, zone) in enumerate(task.goals):
             world.set_object_pose(tool, (*zone.slot(placed), zone.floor_z + 0.002), (0.0, 0.0, zone.yaw))
-            placed += 1
     else:
         if isinstance(task, ClarifyTool):
             task.hear(Ask("which one?"), world)

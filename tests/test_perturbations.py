@@ -1,14 +1,11 @@
 """Perturbation factors and the target swap: each changes what it names and nothing else, reproducibly."""
 
-import dataclasses
 import hashlib
-import json
 
 import gymnasium as gym
 import numpy as np
 import pytest
 
-from workbench_gym.envs.high_level import Done
 from workbench_gym.policies import OraclePlanner
 from workbench_gym.scenes.perturb import FACTORS, perturb_scene
 from workbench_gym.scenes.sampler import sample_clutter

@@ -142,9 +142,9 @@ def points(e: dict) -> str:
 def markdown(card: dict) -> str:
     """The card as markdown tables."""
     s = card["suite"]
-    lines = [f"# {s['name']} suite {s['version']}: {card['planner']}" + _subset(card), "",
-             f"Suite sha256 `{s['sha256'][:16]}`. Rates with 95% Wilson intervals; changes with Newcombe intervals; "
-             f"average chain length with a bootstrap interval. Wall time {card['wall_seconds']['episodes']:.0f} s of episodes.", ""]
+    intro = (f"Suite sha256 `{s['sha256'][:16]}`. Rates with 95% Wilson intervals; changes with Newcombe intervals; "
+             f"average chain length with a bootstrap interval. Wall time {card['wall_seconds']['episodes']:.0f} s of episodes.")
+    lines = [f"# {s['name']} suite {s['version']}: {card['planner']}" + _subset(card), "", intro, ""]
     lang_source = card["sources"]["language_controls"]
     lines += [f"Language controls: {lang_source.get('note') or lang_source.get('control_set')}.", ""]
     lines += ["## Levels", "", "| level | task | episodes | success |", "| --- | --- | --- | --- |"]

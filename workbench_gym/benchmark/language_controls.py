@@ -30,7 +30,7 @@ GENERATOR = "builtin-v1"
 EMPTY_UTTERANCES = ("um", "...", "okay", "hmm, well", "right then")
 NOISE = 1 / 7  # share of letters replaced in a corrupted instruction
 #: An answer that declines: "I can't see one", "there is no tape measure", "sorry, I don't know which".
-REFUSAL = re.compile(r"\b(can ?not|can't|unable|don't|do not|not sure|no such|isn't|is not|there is no|there's no|none|sorry|impossible|unclear)\b", re.I)
+REFUSAL = re.compile(r"\b(can ?not|can't|unable|don't|do not|not sure|no such|isn't|is not|there is no|there's no|none|sorry|impossible|unclear)\b", re.IGNORECASE)
 #: How a task asks for its tool, with the reference in {ref} (and the container in {container}).
 ASKING = {"PickTool": "pick up the {ref}", "PlaceTool": "put the {ref} in the {container}", "FetchTool": "bring me the {ref}"}
 #: Outcome of an episode's first action -> the right-action word it stands for.

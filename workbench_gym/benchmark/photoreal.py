@@ -61,7 +61,7 @@ class PhotorealFrames(gym.ObservationWrapper):
         for name, view in observation["cameras"].items():
             frame = frames[name]
             replaced = {"rgb": frame.rgb, "depth": frame.depth, "segmentation": frame.segmentation}
-            out["cameras"][name] = {k: (replaced[k] if k in replaced else v) for k, v in view.items()}
+            out["cameras"][name] = {k: replaced.get(k, v) for k, v in view.items()}
         return out
 
 

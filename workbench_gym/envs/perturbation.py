@@ -22,7 +22,6 @@ from workbench_gym.scenes.perturb import perturb_scene
 from workbench_gym.scenes.spec import ObjectSpec, Pose, SceneSpec, SceneSpecError, validate
 from workbench_gym.sim.world import World
 
-
 #: How the two tools may lie in each other's places: as each lay, as the other lay, or turned a quarter either way.
 YAW_TRIES = (0.0, None, np.pi / 2, -np.pi / 2)
 

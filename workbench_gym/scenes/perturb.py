@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workbench_gym.scenes.catalog import COLOURS, TOOLS, is_held_out
+from workbench_gym.scenes.catalog import TOOLS, is_held_out
 from workbench_gym.scenes.footprint import inside_rectangle, rectangles_overlap
 from workbench_gym.scenes.sampler import CLUTTER_REGION
 from workbench_gym.scenes.spec import BENCH_TEXTURES, LightSpec, ObjectSpec, Pose, SceneSpec, tools_overlap, validate

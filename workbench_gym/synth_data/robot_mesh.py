@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import trimesh
@@ -101,7 +101,7 @@ def panda_meshes(arm_q, finger_width: float) -> tuple[LinkMesh, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _link_mesh(filename: str, scale: str) -> trimesh.Trimesh:
     """A link's mesh file, scaled, read once per process (an arm drawn at every step reads the same files)."""
     mesh = trimesh.load(filename, force="mesh", process=False)
