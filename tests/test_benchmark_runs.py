@@ -200,8 +200,13 @@ def test_run_resumes_after_a_kill_and_keeps_what_was_written(tiny_run, tmp_path,
     row_file.unlink()
     (out / "rows" / "L1__PickTool.partial.jsonl").write_text(json.dumps(episodes[0]) + "\n" + json.dumps(episodes[1])[:20])
     calls = []
-    monkeypatch.setattr(runner_module, "run_chunk", lambda suite, row, planner, seeds, res: calls.append((row.id, seeds)) or
-                        [dict(episodes[1])])
+
+    def rerun(suite, row, planner, seeds, resources, on_episode=None):
+        calls.append((row.id, seeds))
+        on_episode(dict(episodes[1]))
+        return [dict(episodes[1])]
+
+    monkeypatch.setattr(runner_module, "run_chunk", rerun)
     again = run_suite(suite, PlannerChoice("oracle"), out, quick=True, dev=True, progress=False)
     assert calls == [("L1/PickTool", [episodes[1]["seed"]])], "only the missing episode runs again"
     assert json.loads(row_file.read_text())["episodes"] == episodes

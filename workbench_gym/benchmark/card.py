@@ -29,11 +29,12 @@ def _pairs(results: list[dict]) -> dict[tuple[str, int], bool]:
 
 
 def _change(after: list[dict], baseline: dict[str, dict]) -> tuple[Estimate, Estimate]:
-    """Pooled success of `after` rows and the change from their baseline rows on the same (task, seed) pairs."""
-    done = _pairs(after)
+    """Pooled success of `after` rows and the change from their baseline rows on the same (task, seed) pairs (a seed
+    with several sentences, as in an instruction set, counts its baseline episode once per sentence)."""
+    done = [(r["row"]["task"], e["seed"], bool(e["success"])) for r in after for e in _scored(r)]
     before = _pairs([baseline[r["row"]["baseline"]] for r in after if r["row"]["baseline"] in baseline])
-    shared = [k for k in done if k in before]
-    return rate([done[k] for k in done]), difference(rate([done[k] for k in shared]), rate([before[k] for k in shared]))
+    shared = [(task, seed, ok) for task, seed, ok in done if (task, seed) in before]
+    return rate([ok for _, _, ok in done]), difference(rate([ok for _, _, ok in shared]), rate([before[t, s] for t, s, _ in shared]))
 
 
 def charge(plan_and_grounding: bool, grounding_only: bool, plan_only: bool) -> str:
@@ -185,7 +186,8 @@ def markdown(card: dict) -> str:
 
 
 def _subset(card: dict) -> str:
-    return (" (quick subset)" if card["quick"] else "") + (" — DEVELOPMENT SEEDS, not the test seeds" if card["dev_seeds"] else "")
+    return ((" (quick subset)" if card["quick"] else "") + (f" (only rows {', '.join(card['selected'])})" if card.get("selected") else "")
+            + (" — DEVELOPMENT SEEDS, not the test seeds" if card["dev_seeds"] else ""))
 
 
 def _mean(e: dict) -> str:

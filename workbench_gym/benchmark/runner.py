@@ -39,17 +39,18 @@ class Resources:
 
 def run_suite(suite: Suite, planner_factory: PlannerChoice, out_dir: str | Path, ray_address: str | None = None, quick: bool = False,
               instruction_set: str | Path | None = None, control_set: str | Path | None = None, workers: int = 2,
-              progress: bool = True, dev: bool = False) -> dict:
+              progress: bool = True, dev: bool = False, select: tuple[str, ...] = ()) -> dict:
     """Run every row of `suite` for the planner and write the results card (card.json, card.md, card.png) in `out_dir`.
 
     `ray_address` fans episodes out as Ray tasks ("local" starts Ray here with `workers` CPUs); `quick` runs the CI
-    subset; `dev` runs the same rows on development seeds (`Suite.rows`), for tuning. Returns the card.
+    subset; `dev` runs the same rows on development seeds (`Suite.rows`), for tuning; `select` keeps only the rows whose
+    ids start with one of these prefixes ("L1/", "chains"): a partial card, marked as such. Returns the card.
     """
     out = Path(out_dir)
     resources_ = Resources(Path(instruction_set) if instruction_set else None, Path(control_set) if control_set else None)
     _check_resources(suite, resources_)
-    _claim(out, suite, planner_factory, quick, dev, resources_)
-    rows = suite.rows(quick, dev)
+    _claim(out, suite, planner_factory, quick, dev, resources_, select)
+    rows = [r for r in suite.rows(quick, dev) if not select or r.id.startswith(tuple(select))]
     pending = {row.id: row for row in rows if not (out / "rows" / f"{_slug(row.id)}.json").exists()}
     todo: list[tuple[Row, PlannerChoice | None, str | None, list[int]]] = []
     for row in pending.values():
@@ -68,18 +69,15 @@ def run_suite(suite: Suite, planner_factory: PlannerChoice, out_dir: str | Path,
             _run_ray(suite, todo, resources_, out, ray_address, workers, bar)
         else:
             for row, planner, skipped, seeds in todo:
-                for seed in seeds if planner is not None else []:
-                    for episode in run_chunk(suite, row, planner, [seed], resources_):
-                        _append(out, row, episode)
-                    if bar:
-                        bar.update()
+                if planner is not None and seeds:  # one env per row; each episode is written as soon as it ends
+                    run_chunk(suite, row, planner, seeds, resources_, on_episode=lambda e, row=row: _written(out, row, e, bar))
                 _finish(out, row, planner, skipped)
     finally:
         if bar:
             bar.close()
     results = [_row_result(out, row) for row in rows]
-    return write_card(out, suite, planner_factory.label, results, {"quick": quick, "dev_seeds": dev}, _sources(suite, resources_),
-                      time.perf_counter() - start)
+    subset = {"quick": quick, "dev_seeds": dev, "selected": list(select)}
+    return write_card(out, suite, planner_factory.label, results, subset, _sources(suite, resources_), time.perf_counter() - start)
 
 
 def row_planner(suite: Suite, row: Row, planner: PlannerChoice) -> tuple[PlannerChoice | None, str | None]:
@@ -101,21 +99,32 @@ def row_planner(suite: Suite, row: Row, planner: PlannerChoice) -> tuple[Planner
     return planner, None
 
 
-def run_chunk(suite: Suite, row: Row, planner: PlannerChoice, seeds: list[int], resources_: Resources) -> list[dict]:
-    """The row's episodes on these seeds (for a set row: the set's sentences for these seeds), as JSON-ready dicts."""
+def run_chunk(suite: Suite, row: Row, planner: PlannerChoice, seeds: list[int], resources_: Resources, on_episode=None) -> list[dict]:
+    """The row's episodes on these seeds (for a set row: the set's sentences for these seeds), as JSON-ready dicts.
+
+    `on_episode(episode)` is called once a seed's episodes are all done (a seed's sentences resume together).
+    """
     observation = suite.observation["privileged" if planner.privileged else "planner"]
     env = gym.make(env_id(row.task), **{**suite.env, **observation, **row.env})
     try:
         out = []
         for seed in seeds:
+            done = []
             for item, text, skipped in _instructions(suite, row, env, seed, resources_):
-                if skipped:
-                    out.append({"seed": seed, "skipped": skipped, **_item_fields(item)})
-                    continue
-                out.append(_episode(row, planner, env, seed, text, item))
+                done.append({"seed": seed, "skipped": skipped, **_item_fields(item)} if skipped else _episode(row, planner, env, seed, text, item))
+            for episode in done:
+                if on_episode:
+                    on_episode(episode)
+            out += done
         return out
     finally:
         env.close()
+
+
+def _written(out: Path, row: Row, episode: dict, bar) -> None:
+    _append(out, row, episode)
+    if bar:
+        bar.update()
 
 
 def _instructions(suite: Suite, row: Row, env, seed: int, resources_: Resources):
@@ -193,9 +202,10 @@ def _sources(suite: Suite, resources_: Resources) -> dict:
     }
 
 
-def _claim(out: Path, suite: Suite, planner: PlannerChoice, quick: bool, dev: bool, resources_: Resources) -> None:
+def _claim(out: Path, suite: Suite, planner: PlannerChoice, quick: bool, dev: bool, resources_: Resources, select: tuple[str, ...]) -> None:
     """Make `out` this run's folder, or check that it already is (same suite, planner, subset, seeds and sets)."""
     claim = {"suite": suite.name, "version": suite.version, "sha256": suite.sha256, "planner": planner.label, "quick": quick, "dev_seeds": dev,
+             "selected": list(select),
              "instruction_set": str(resources_.instruction_set) if resources_.instruction_set else None,
              "control_set": str(resources_.control_set) if resources_.control_set else None}
     path = out / "run.json"

@@ -53,6 +53,7 @@ TURNS = {"nut": (math.pi / 3, -math.pi / 3), "tape_measure": (math.pi / 2,)}
 #: direction, and its thickness along it beyond the opening.
 PAD_HALF_WIDTH, PAD_THICKNESS = 0.0145, 0.015
 CLEAR = 0.002  # metres between a landing pad and a neighbour's footprint that count as clear
+SLID = 0.01  # metres between the hand and the grasp region's centre from which a held tool counts as held off-centre
 HAND_REACH = (0.05, 0.08, 0.105)  # metres from the grasp point along the closing direction where the hand's body is
 
 
@@ -60,8 +61,9 @@ def grasp_action(world: World, tool: ObjectSpec, attempt: int = 0) -> Pick:
     """The privileged Pick of a tool (`attempt` 0, 1, ... after failed ones).
 
     The first attempt grasps the region's centre with the fingers 2.5 cm wider than the region, unless a finger would
-    land on a neighbour; then, and on every retry, it takes the grasps whose fingers land furthest from the
-    neighbours as they lie now (`grasp_options`), best first: a finger landing on a neighbour stops the hand short.
+    land on a neighbour or the hand's body on a bin's wall; then, and on every retry, it takes the other grasps
+    (`grasp_options`) in order of how far they keep from both, best first: a finger landing on a neighbour stops the
+    hand short. (`place_action` sets a tool held off its region's centre down as if held at the centre.)
     """
     options = grasp_options(world, tool)
     spec = world.current_spec()
@@ -170,18 +172,23 @@ def _yaw(rot: np.ndarray) -> float:
 
 
 def place_action(world: World, held: ObjectSpec, xy, floor_z: float, tool_yaw: float | None = None) -> Place:
-    """The privileged Place that sets a held tool down at `xy` on a floor at height `floor_z`.
+    """The privileged Place that sets a held tool down with its grasp region's centre at `xy`, on a floor at `floor_z`.
 
     The tool is released 1.5 cm above the floor; with `tool_yaw`, the wrist turns so the tool's long
-    axis lies along that direction (either way round).
+    axis lies along that direction (either way round). A tool held off its region's centre (a retry's grasp slid
+    along it) is set down as if held at the centre.
     """
     ee_position, ee_quaternion = world.robot.ee_pose()
     grip_height = ee_position[2] - world.client.getAABB(world.bodies[held.name])[0][2]
-    gripper_yaw = _yaw(quat_to_matrix(ee_quaternion))
+    gripper_yaw = start_yaw = _yaw(quat_to_matrix(ee_quaternion))
     if tool_yaw is not None:
         current = _yaw(quat_to_matrix(world.object_pose(held.name)[1]))
         gripper_yaw += tool_yaw - current
     gripper_yaw = (gripper_yaw + math.pi / 2) % math.pi - math.pi / 2
+    offset = grasp_point(world, held)[:2] - ee_position[:2]
+    if np.linalg.norm(offset) > SLID:  # the offset turns with the hand (by what the wrapped yaw really turns it)
+        c, s = math.cos(gripper_yaw - start_yaw), math.sin(gripper_yaw - start_yaw)
+        xy = np.asarray(xy, dtype=float) - np.array([[c, -s], [s, c]]) @ offset
     return Place((float(xy[0]), float(xy[1]), floor_z + grip_height + 0.015, gripper_yaw))
 
 

@@ -68,6 +68,8 @@ def _handed_over_set_apart(spec: SceneSpec) -> SceneSpec:
 class ChainTools(Task):
     name = "ChainTools"
     max_episode_steps = 1000
+    #: At most: each step gets its own task's budget plus `SET_DOWN`, counted from where the step begins (see `_start`).
+    max_primitives = CHAIN_LENGTH * (max(task.max_primitives for task in CHAIN_TASKS) + SET_DOWN)
     goal_families = ("wrench", "screwdriver", "pliers", "screw")  # the sort's and the collection's tools
     #: The steps' own phrasings (listed for reference; each step phrases its instruction with its task's templates).
     #: A few phrasings are one task's "train" and another's "test" ("hand me the {ref}"); they are left out here.
@@ -78,7 +80,6 @@ class ChainTools(Task):
     def __init__(self, config):
         super().__init__(config)
         self.tasks = {task.name: task(config) for task in CHAIN_TASKS}
-        self.max_primitives = CHAIN_LENGTH * max(t.max_primitives + SET_DOWN for t in self.tasks.values())
 
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
         clarify: ClarifyTool = self.tasks["ClarifyTool"]
