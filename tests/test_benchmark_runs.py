@@ -30,7 +30,8 @@ class Scripted:
     privileged = True  # state observations: nothing to render
 
     def __init__(self, label, first):
-        self.label, self.first = label, first
+        self.label = self.kind = label
+        self.first = first
 
     def make(self, env, seed):
         first = self.first
@@ -47,6 +48,9 @@ class Scripted:
 
     def substituted(self, plan, grounding):
         return None
+
+    def with_options(self, **options):
+        return self
 
 
 ASKING = Scripted("asking", Ask("Sorry, which tool do you mean?"))
@@ -67,6 +71,24 @@ def test_a_corrupted_instruction_is_judged_for_an_asking_and_a_guessing_planner(
     finally:
         env.close()
     assert asked["instruction"] == guessed["instruction"] == corrupt(original, control_rng(5201, "corrupted")) != original
+
+
+def test_instruction_set_sentences_run_on_the_goals_they_were_written_for(tmp_path):
+    env = gym.make("workbench_gym/PickTool-v0", control_mode="primitive")
+    try:
+        goal = env.reset(seed=5205)[1]["goal"]
+    finally:
+        env.close()
+    goals = [{"id": "right", "task": "PickTool", "seed": 5205, "label": "paraphrase", "targets": {"category": goal["category"], "colour": goal["colour"]}},
+             {"id": "wrong", "task": "PickTool", "seed": 5205, "label": "goal-level", "targets": {"object": "tool_99"}}]
+    (tmp_path / "goals.jsonl").write_text("".join(json.dumps(g) + "\n" for g in goals))
+    (tmp_path / "instructions.jsonl").write_text(json.dumps({"id": "right", "text": f"raise the {goal['display_name']} off the bench"}) + "\n"
+                                                 + json.dumps({"id": "wrong", "text": "I need something to drive nails"}) + "\n")
+    row = Row("L4/PickTool", "levels", "L4", "PickTool", {}, (5205,), instructions="set", requires="instruction_set")
+    episodes = run_chunk(load_suite("v1"), row, ASKING, [5205], Resources(instruction_set=tmp_path))
+    assert [(e["item"], e["label"]) for e in episodes] == [("right", "paraphrase"), ("wrong", "goal-level")]
+    assert episodes[0]["instruction"] == f"raise the {goal['display_name']} off the bench" and "skipped" not in episodes[0]
+    assert episodes[1]["skipped"] == "the env's goal does not match the sentence's targets"
 
 
 def test_judging_rules():

@@ -209,6 +209,9 @@ def plot(card: dict, path: str | Path) -> None:
                   [max(0.0, (e["high"] if e.get("high") is not None else v) - v) for v, e in zip(values, estimates)]]
         ax.bar(range(len(names)), [100 * v for v in values], yerr=[[100 * x for x in errors[0]], [100 * x for x in errors[1]]], capsize=3,
                color="#4c72b0")
+        for i, e in enumerate(estimates):
+            if e.get("value") is None:  # no episodes (a skipped level): say so rather than draw a zero
+                ax.text(i, 2, "n/a", ha="center", fontsize=8, color="grey")
         ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(ylabel)

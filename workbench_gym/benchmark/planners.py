@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from workbench_gym.policies import PLANNERS
 from workbench_gym.policies.planner import Planner
@@ -18,6 +18,20 @@ from workbench_gym.policies.planner import Planner
 #: Planners that read the simulator's state or nothing at all: they take the suite's "privileged" observation.
 PRIVILEGED_PLANNERS = ("oracle", "random")
 _BACKENDS: dict[str, Any] = {}
+
+
+class PlannerFactory(Protocol):
+    """What `run_suite` needs of a planner: `PlannerChoice` is one; a planner of your own can be another."""
+
+    label: str  # its name on the card
+    kind: str  # what a suite's per-level planner options are keyed by ("vlm/native"); any other name gets none
+    privileged: bool  # True: state observations (it reads no camera); False: the suite's camera observation
+
+    def make(self, env: Any, seed: int) -> Planner: ...  # a fresh planner for one episode
+
+    def substituted(self, plan: bool, grounding: bool) -> PlannerFactory | None: ...  # None: no attribution rows
+
+    def with_options(self, **options: Any) -> PlannerFactory: ...  # a level's own options (e.g. weights)
 
 
 @dataclass(frozen=True)
@@ -43,9 +57,14 @@ class PlannerChoice:
         return self.options.get("backend", "native") if self.name == "vlm" else None
 
     @property
+    def kind(self) -> str:
+        """The planner and backend without options: "oracle", "vlm/native" (what a suite's per-level options name)."""
+        return f"vlm/{self.backend}" if self.name == "vlm" else self.name
+
+    @property
     def label(self) -> str:
-        """Short name for cards and folders: "oracle", "vlm/native", "vlm/openai", "vlm/native+oracle_plan"."""
-        out = f"vlm/{self.backend}" if self.name == "vlm" else self.name
+        """Short name for cards and folders: "oracle", "vlm/native", "vlm/openai(model=...)", "vlm/native+oracle_plan"."""
+        out = self.kind
         extra = {k: v for k, v in self.options.items() if k != "backend" and k not in ("api_key",)}
         if extra:
             out += "(" + ",".join(f"{k}={v}" for k, v in sorted(extra.items())) + ")"

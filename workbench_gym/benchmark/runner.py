@@ -21,7 +21,7 @@ import gymnasium as gym
 from workbench_gym.benchmark import language_controls
 from workbench_gym.benchmark.card import write_card
 from workbench_gym.benchmark.instruction_sets import Item, read_instruction_set, set_sha256, targets_match
-from workbench_gym.benchmark.planners import PlannerChoice
+from workbench_gym.benchmark.planners import PlannerFactory
 from workbench_gym.benchmark.suite import Row, Suite
 from workbench_gym.envs.registration import env_id
 from workbench_gym.rollout import play_episode
@@ -37,7 +37,7 @@ class Resources:
     control_set: Path | None = None
 
 
-def run_suite(suite: Suite, planner_factory: PlannerChoice, out_dir: str | Path, ray_address: str | None = None, quick: bool = False,
+def run_suite(suite: Suite, planner_factory: PlannerFactory, out_dir: str | Path, ray_address: str | None = None, quick: bool = False,
               instruction_set: str | Path | None = None, control_set: str | Path | None = None, workers: int = 2,
               progress: bool = True, dev: bool = False, select: tuple[str, ...] = ()) -> dict:
     """Run every row of `suite` for the planner and write the results card (card.json, card.md, card.png) in `out_dir`.
@@ -52,7 +52,7 @@ def run_suite(suite: Suite, planner_factory: PlannerChoice, out_dir: str | Path,
     _claim(out, suite, planner_factory, quick, dev, resources_, select)
     rows = [r for r in suite.rows(quick, dev) if not select or r.id.startswith(tuple(select))]
     pending = {row.id: row for row in rows if not (out / "rows" / f"{_slug(row.id)}.json").exists()}
-    todo: list[tuple[Row, PlannerChoice | None, str | None, list[int]]] = []
+    todo: list[tuple[Row, PlannerFactory | None, str | None, list[int]]] = []
     for row in pending.values():
         planner, skipped = row_planner(suite, row, planner_factory)
         if row.requires == "instruction_set" and resources_.instruction_set is None:
@@ -80,7 +80,7 @@ def run_suite(suite: Suite, planner_factory: PlannerChoice, out_dir: str | Path,
     return write_card(out, suite, planner_factory.label, results, subset, _sources(suite, resources_), time.perf_counter() - start)
 
 
-def row_planner(suite: Suite, row: Row, planner: PlannerChoice) -> tuple[PlannerChoice | None, str | None]:
+def row_planner(suite: Suite, row: Row, planner: PlannerFactory) -> tuple[PlannerFactory | None, str | None]:
     """The planner a row runs (a level's own options, an attribution variant), or None and why the row is skipped."""
     if row.planner_variant:
         variant = next(v for v in suite.attribution.variants if v.id == row.planner_variant)
@@ -88,7 +88,7 @@ def row_planner(suite: Suite, row: Row, planner: PlannerChoice) -> tuple[Planner
         if planner is None:
             return None, "the planner has no plan or grounding to swap for the oracle's"
     if row.section == "levels":
-        options = suite.level(row.group).planner_options.get(planner.label.split("+")[0], {})
+        options = suite.level(row.group).planner_options.get(planner.kind, {})
         if "weights" in options:
             path = Path(str(resources.files("workbench_gym.policies.native") / "weights" / options["weights"]))
             if not path.is_file():
@@ -99,7 +99,7 @@ def row_planner(suite: Suite, row: Row, planner: PlannerChoice) -> tuple[Planner
     return planner, None
 
 
-def run_chunk(suite: Suite, row: Row, planner: PlannerChoice, seeds: list[int], resources_: Resources, on_episode=None) -> list[dict]:
+def run_chunk(suite: Suite, row: Row, planner: PlannerFactory, seeds: list[int], resources_: Resources, on_episode=None) -> list[dict]:
     """The row's episodes on these seeds (for a set row: the set's sentences for these seeds), as JSON-ready dicts.
 
     `on_episode(episode)` is called once a seed's episodes are all done (a seed's sentences resume together).
@@ -145,7 +145,7 @@ def _instructions(suite: Suite, row: Row, env, seed: int, resources_: Resources)
     yield None, text, None if text else f"no {row.instructions} sentence for {row.task}"
 
 
-def _episode(row: Row, planner: PlannerChoice, env, seed: int, text: str | None, item: Item | None) -> dict:
+def _episode(row: Row, planner: PlannerFactory, env, seed: int, text: str | None, item: Item | None) -> dict:
     reset_info = {}
     result = play_episode(env, planner.make(env, seed), seed, {"instruction": text} if text else None,
                           on_reset=lambda obs, info: reset_info.update(info))
@@ -202,7 +202,7 @@ def _sources(suite: Suite, resources_: Resources) -> dict:
     }
 
 
-def _claim(out: Path, suite: Suite, planner: PlannerChoice, quick: bool, dev: bool, resources_: Resources, select: tuple[str, ...]) -> None:
+def _claim(out: Path, suite: Suite, planner: PlannerFactory, quick: bool, dev: bool, resources_: Resources, select: tuple[str, ...]) -> None:
     """Make `out` this run's folder, or check that it already is (same suite, planner, subset, seeds and sets)."""
     claim = {"suite": suite.name, "version": suite.version, "sha256": suite.sha256, "planner": planner.label, "quick": quick, "dev_seeds": dev,
              "selected": list(select),
@@ -252,7 +252,7 @@ def _append(out: Path, row: Row, episode: dict) -> None:
         os.fsync(f.fileno())
 
 
-def _finish(out: Path, row: Row, planner: PlannerChoice | None, skipped: str | None) -> None:
+def _finish(out: Path, row: Row, planner: PlannerFactory | None, skipped: str | None) -> None:
     """Write the row's file from its partial episodes (in seed order), then drop the partial file."""
     episodes = sorted(_partial(out, row), key=lambda e: (row.seeds.index(e["seed"]), e.get("item", "")))
     data = {"row": asdict(row), "fingerprint": row.fingerprint(), "planner": planner.label if planner else None, "skipped": skipped,
