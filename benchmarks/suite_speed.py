@@ -47,13 +47,13 @@ def main() -> None:
     args = parser.parse_args()
     suite = load_suite("v1")
     planner = PlannerChoice(args.planner, {"backend": args.backend} if args.planner == "vlm" else {})
-    sub = dataclasses.replace(suite, episodes_per_row=args.episodes)  # the same rows, fewer seeds each
+    sub = dataclasses.replace(suite, quick=dataclasses.replace(suite.quick, episodes_per_row=args.episodes))  # a quick subset of that size
     timings = {}
     with tempfile.TemporaryDirectory() as tmp:
         for mode, address in (("one_process", None), ("ray", "local")):
             folder = Path(tmp) / mode
             start = time.perf_counter()
-            run_suite(sub, planner, folder, ray_address=address, workers=args.workers, dev=True, select=("L1/",), progress=False)
+            run_suite(sub, planner, folder, ray_address=address, workers=args.workers, quick=True, dev=True, select=("L1/",), progress=False)
             timings[mode] = {"wall_s": round(time.perf_counter() - start, 1), "per_task": per_task(folder)}
     tasks = timings["one_process"]["per_task"]
     mean_cpu = sum(t["cpu_s"] for t in tasks.values()) / len(tasks)

