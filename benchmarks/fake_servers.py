@@ -28,6 +28,14 @@ TRICKLE_INTERVAL_S = 0.2  # well under any per-read timeout: only a deadline on 
 MANY_REGIONS = 20_000
 
 
+def expected_outcome(kind: str, call: str) -> str:
+    """How a call should end: "fallback", except where the server sends a valid chat reply the call can use (any text
+    is an answer; 20,000 valid boxes ground, cut to the best `replies.MAX_REGIONS`)."""
+    if (kind, call) in (("nan_boxes", "answer"), ("many_boxes", "answer"), ("many_boxes", "ground")):
+        return "remote"
+    return "fallback"
+
+
 def chat_reply(content: str) -> bytes:
     """A chat-completions reply body with `content` as the first choice's message."""
     return json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}).encode()
@@ -199,6 +207,10 @@ class Outcome:
     @property
     def within_bound(self) -> bool:
         return self.seconds <= self.bound_s
+
+    @property
+    def as_expected(self) -> bool:
+        return self.outcome == expected_outcome(self.kind, self.call)
 
 
 def check_server(kind: str, call: str = "ground", total_timeout_s: float = 2.0, timeout_s: float | None = None,

@@ -96,6 +96,8 @@ def test_image_sizes_are_bounded(name, size, problem):
     ({"verb": "pick", "pose": {"x": 1}}, "pick pose"),
     ({"verb": "pick", "pose": [1, 2, 3]}, "pick pose"),
     ({"verb": "pick", "pose": [1, 2, 3, [4]]}, "pick pose"),
+    ({"verb": "pick", "pose": [0.4, 0, 0.8, "0"]}, "pick pose"),  # numpy would read the "0"
+    ({"verb": 0, "pose": np.zeros(4), "width": np.array(["0.05"])}, "pick width"),
     ({"verb": True}, "verb"),
     ({"verb": np.bool_(True)}, "verb"),
     ({"verb": 2.0}, "verb"),

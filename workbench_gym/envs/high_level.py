@@ -129,13 +129,19 @@ def _decode(action: dict, typed: bool) -> HighLevelAction:
     return Done()
 
 
-def _pose(value: Any, name: str, typed: bool) -> tuple[float, float, float, float]:
-    if isinstance(value, (str, bytes)):
-        raise ValueError(f"{name} pose must be 4 numbers (x, y, z, yaw), got a {type(value).__name__}: {brief(value)}")
+def _numeric(value: Any) -> np.ndarray | None:
+    """`value` as a float64 array when it holds only numbers (no text, bools or objects numpy would convert), else None."""
     try:
-        pose = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} pose must be 4 numbers (x, y, z, yaw), got {brief(value)}") from None
+        raw = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nesting
+        return None
+    return raw.astype(np.float64) if raw.dtype.kind in "iuf" else None
+
+
+def _pose(value: Any, name: str, typed: bool) -> tuple[float, float, float, float]:
+    pose = _numeric(value)
+    if pose is None:
+        raise ValueError(f"{name} pose must be 4 numbers (x, y, z, yaw), got {type(value).__name__} {brief(value)}")
     if pose.shape != (4,):
         raise ValueError(f"{name} pose must be (x, y, z, yaw), got shape {pose.shape}")
     if not np.all(np.isfinite(pose)):
@@ -147,12 +153,9 @@ def _pose(value: Any, name: str, typed: bool) -> tuple[float, float, float, floa
 
 def _width(value: Any, typed: bool) -> float:
     expected = f"one number in (0, {MAX_FINGER_WIDTH}] metres"
-    if isinstance(value, (str, bytes, bool, np.bool_)) or value is None:
-        raise ValueError(f"pick width must be {expected}, got {brief(value)}")
-    try:
-        width = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"pick width must be {expected}, got {brief(value)}") from None
+    width = _numeric(value)
+    if width is None:
+        raise ValueError(f"pick width must be {expected}, got {type(value).__name__} {brief(value)}")
     if width.size != 1:
         raise ValueError(f"pick width must be {expected}, got an array of shape {width.shape}")
     width = float(np.float32(width.item())) if typed else float(width.item())
