@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
+from report import emit  # benchmarks/report.py
 
 import workbench_gym  # noqa: F401  (registers the envs)
-from report import emit  # benchmarks/report.py
 from workbench_gym.envs.config import CONTROL_MODES, OBS_MODES
 from workbench_gym.envs.high_level import Answer, Ask, Done, Pick, Place
 from workbench_gym.envs.registration import env_id

@@ -21,11 +21,11 @@ import sys
 import time
 
 import gymnasium as gym
-
-import workbench_gym  # noqa: F401  (registers the envs)
 from fake_servers import KINDS, check_server  # benchmarks/fake_servers.py
 from fuzz_actions import fuzz  # benchmarks/fuzz_actions.py
 from report import emit  # benchmarks/report.py
+
+import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.envs.registration import env_id
 from workbench_gym.envs.task import TASKS
 from workbench_gym.policies import OraclePlanner

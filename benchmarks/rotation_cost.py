@@ -14,9 +14,9 @@ import argparse
 import time
 
 import numpy as np
+from report import emit  # benchmarks/report.py
 from scipy.spatial.transform import Rotation
 
-from report import emit  # benchmarks/report.py
 from workbench_gym.control.ik import _orientation_error, quaternion_angle, top_down_quaternion
 from workbench_gym.scenes.parts import quat_from_euler, quat_to_matrix
 

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from workbench_gym.messages import brief
 from workbench_gym.envs.observations import INSTRUCTION_CHARSET, MAX_INSTRUCTION_LENGTH
+from workbench_gym.messages import brief
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH
 
 VERBS = ("pick", "place", "answer", "ask", "done")

@@ -17,7 +17,16 @@ import numpy as np
 
 from workbench_gym.messages import brief
 from workbench_gym.scenes.catalog import COLOURS, CONTAINERS, TOOLS, get_category
-from workbench_gym.scenes.footprint import Outline, bodies_overlap, footprint, inside_rectangle, outline, rectangles_overlap, rotation, world_points
+from workbench_gym.scenes.footprint import (
+    Outline,
+    bodies_overlap,
+    footprint,
+    inside_rectangle,
+    outline,
+    rectangles_overlap,
+    rotation,
+    world_points,
+)
 from workbench_gym.scenes.geometry import BodyGeometry, build_geometry, container_interior
 
 SPEC_VERSION = 1

@@ -27,11 +27,21 @@ from workbench_gym.sim.world import World
 from workbench_gym.synth_data.annotate import annotate_scene
 from workbench_gym.synth_data.randomize import SynthConfig, settled_scene
 from workbench_gym.synth_data.records import to_table
-from workbench_gym.synth_data.renderer import RENDERERS, PyBulletRenderer, Renderer, make_renderer, settle_spec
 from workbench_gym.synth_data.recover import recover_manifest
+from workbench_gym.synth_data.renderer import RENDERERS, PyBulletRenderer, Renderer, make_renderer, settle_spec
 from workbench_gym.synth_data.storage import (
-    MANIFEST, SHARD_CONFIG_KEY, SPLITS, CorruptManifest, DatasetError, Manifest, corrupt_shards, image_file, remove_unfinished,
-    sha256, shard_file, write_atomic,
+    MANIFEST,
+    SHARD_CONFIG_KEY,
+    SPLITS,
+    CorruptManifest,
+    DatasetError,
+    Manifest,
+    corrupt_shards,
+    image_file,
+    remove_unfinished,
+    sha256,
+    shard_file,
+    write_atomic,
 )
 
 LOCK_FILE = ".lock"

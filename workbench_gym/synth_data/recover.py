@@ -17,7 +17,14 @@ import pyarrow.parquet as pq
 
 from workbench_gym.synth_data.randomize import SynthConfig
 from workbench_gym.synth_data.storage import (
-    SHARD_CONFIG_KEY, SPLITS, DatasetError, Manifest, image_file, image_id, sha256, shard_file,
+    SHARD_CONFIG_KEY,
+    SPLITS,
+    DatasetError,
+    Manifest,
+    image_file,
+    image_id,
+    sha256,
+    shard_file,
 )
 
 
