@@ -8,6 +8,7 @@ Sections:
   hangs, malformed actions answered by a ValueError naming the field, outcomes of the well-formed ones.
 - servers: each `fake_servers` kind against ground, answer and plan, with the client's default bounds in full
   (timeout_s=10, total_timeout_s=20, native fallback) and short ones in quick: seconds, outcome, within the bound.
+- dataset: reading a generated dataset whole with `open_dataset`'s per-shard sha256 check and without (verify=False).
 - memory: resident memory growth over 1000 resets and over 300 oracle episodes (tasks in turn), after a warm-up.
 """
 
@@ -96,10 +97,34 @@ def memory(resets: int, episodes: int, warmup: int) -> dict:
             env.close()
 
 
+def dataset_verify(scenes: int, size: int, rounds: int = 3) -> dict:
+    """Seconds to read a generated dataset whole with and without the per-shard sha256 check, rounds interleaved."""
+    import tempfile
+    from pathlib import Path
+
+    from workbench_gym.synth_data import open_dataset
+    from workbench_gym.synth_data.generate import generate
+    from workbench_gym.synth_data.randomize import SynthConfig
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "ds"
+        generate(SynthConfig(scenes=scenes, size=size, scenes_per_shard=5, seed=7), root, progress=False)
+        times = {True: [], False: []}
+        for _ in range(rounds):
+            for verify in (True, False):
+                start = time.perf_counter()
+                images = sum(1 for _ in open_dataset(root, verify=verify))
+                times[verify].append(time.perf_counter() - start)
+        data_mb = sum(p.stat().st_size for p in (root / "data").iterdir()) / 2**20
+    on, off = min(times[True]), min(times[False])
+    return {"scenes": scenes, "size": size, "images": images, "parquet_mb": round(data_mb, 1), "read_s_verified": round(on, 3),
+            "read_s_unverified": round(off, 3), "overhead": round(on / off - 1, 3)}
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: one task fuzzed, short server bounds, fewer resets")
-    parser.add_argument("--sections", default="fuzz,servers,memory", help="comma-separated subset of fuzz, servers, memory")
+    parser.add_argument("--sections", default="fuzz,servers,dataset,memory", help="comma-separated subset of fuzz, servers, dataset, memory")
     parser.add_argument("--out")
     args = parser.parse_args(argv)
     sections = set(args.sections.split(","))
@@ -109,6 +134,8 @@ def main(argv=None) -> dict:
         result["fuzz"] = fuzz(["PickTool"], malformed=8, low_level=4, primitive=4) if args.quick else fuzz()
     if "servers" in sections:
         result["servers"] = servers(args.quick)
+    if "dataset" in sections:
+        result["dataset_verify"] = dataset_verify(*((4, 64) if args.quick else (20, 256)))
     if "memory" in sections:
         result["memory"] = memory(*((40, 16, 8) if args.quick else (1000, 300, 50)))
     emit(result, args.out)

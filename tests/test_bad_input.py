@@ -203,3 +203,18 @@ def test_deep_nesting_is_a_spec_error_not_a_recursion_error():
     nested = json.loads("[" * 500 + "1" + "]" * 500)
     with pytest.raises(SceneSpecError, match=r"^bench\.size: expected 3 numbers, got \(\[\[\[.*characters as repr\)$"):
         SceneSpec.from_dict(_spec_with(lambda d: d["bench"].update(size=nested)))
+
+
+def test_quick_fuzz_names_every_malformed_field_and_nothing_crashes():
+    """`benchmarks/fuzz_actions.py` in small: one task, every control and observation mode."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from fuzz_actions import fuzz
+
+    result = fuzz(["PickTool"], malformed=12, low_level=4, primitive=6, progress=False)
+    assert result["combinations"] == 16 and result["actions"] == 16 * 12 + 12 * 4 + 4 * 6
+    assert result["crashes"] == 0 and result["hangs"] == 0 and result["malformed_accepted"] == 0
+    assert result["malformed_value_error_naming_field"] == result["malformed"] == 16 * 12
+    assert sum(result["well_formed_outcomes"].values()) == 12 * 4 + 4 * 6
