@@ -6,7 +6,7 @@ ends within its time bound and falls back (or, for a huge but valid reply, keeps
     check_server("hang", total_timeout_s=2.0)        # -> {"kind": "hang", "seconds": 1.5, "outcome": "fallback", ...}
 
 Kinds: hang (accepts, reads the request, never answers), trickle_headers (a header byte every 0.2 s, never ending),
-trickle_body (headers at once, then the body a byte every 0.2 s), error_500, garbage (200 with random bytes),
+trickle_body (headers at once, then an 8 kB body a byte every 0.2 s), error_500, garbage (200 with random bytes),
 nan_boxes (a chat reply whose every box holds NaN), many_boxes (a valid reply of 20,000 regions), huge_body (a
 200 MB body sent as fast as the socket takes it), refused (nothing listens on the port). Used by
 `benchmarks/robustness.py` and, in a quick form, by `tests/test_time_bound.py`.
@@ -80,7 +80,7 @@ class _Handler(socketserver.BaseRequestHandler):
             sock.sendall(b"a")
 
     def _trickle_body(self, sock, stop):
-        body = chat_reply("3 hammers")
+        body = chat_reply("3 hammers").ljust(8192)  # JSON may end in spaces: 8 kB a byte each 0.2 s outlasts any bound
         sock.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode())
         for byte in body:
             if stop.wait(TRICKLE_INTERVAL_S):
