@@ -44,7 +44,7 @@ def test_the_fallback_answers_inside_the_bound():
 
     class SlowFallback(LocalFallback):
         def answer(self, view, question):
-            time.sleep(0.3)
+            time.sleep(0.2)
             return super().answer(view, question)
 
     outcome = check_server("hang", "answer", total_timeout_s=1.5, timeout_s=2.0, fallback=SlowFallback())
