@@ -17,17 +17,18 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from workbench_gym.policies.backend import Backend, View  # noqa: E402
-from workbench_gym.policies.native import proposals as proposals_module  # noqa: E402
+from workbench_gym.policies.native import backend as backend_module  # noqa: E402
 from workbench_gym.policies.native.backend import NativeBackend  # noqa: E402
 from workbench_gym.policies.native.model import DEFAULT_WEIGHTS, GroundingModel, ModelConfig  # noqa: E402
 from workbench_gym.policies.native.text import TextEncoder  # noqa: E402
 from workbench_gym.policies.native.training import examples_from_records, new_model, train  # noqa: E402
 from workbench_gym.policies.native.vocabulary import parse  # noqa: E402
+from workbench_gym.policies.perception import proposals as proposals_module  # noqa: E402
 from workbench_gym.scenes.sampler import default_containers  # noqa: E402
 from workbench_gym.scenes.spec import BenchSpec, ObjectSpec, Pose, SceneSpec, default_cameras  # noqa: E402
 from workbench_gym.sim.world import FIRST_OBJECT_ID, World  # noqa: E402
 
-NATIVE_DIR = Path(proposals_module.__file__).parent
+NATIVE_DIR = Path(backend_module.__file__).parent
 #: Hand-placed tools, apart from one another and clear of the arm, so each category's truth is unambiguous.
 TOOLS = [
     ("combination_wrench", "medium", "silver", (0.25, -0.50), 0.3),

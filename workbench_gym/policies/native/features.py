@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench_gym.policies.native.proposals import Proposal
+from workbench_gym.policies.perception.proposals import Proposal
 
 CROP = 32
 CROP_CHANNELS = 5  # R, G, B, height above the bench, mask

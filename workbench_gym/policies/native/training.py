@@ -22,9 +22,9 @@ from torch.nn import functional as F
 from workbench_gym.policies.backend import View
 from workbench_gym.policies.native.features import features
 from workbench_gym.policies.native.model import GroundingModel, ModelConfig
-from workbench_gym.policies.native.proposals import ProposalConfig, analyse
 from workbench_gym.policies.native.text import TextEncoder, shared_encoder
 from workbench_gym.policies.native.vocabulary import BANK, CATEGORIES, COLOUR_WORDS, parse, positives
+from workbench_gym.policies.perception.proposals import ProposalConfig, analyse
 from workbench_gym.scenes.catalog import CATALOG
 
 MATCH_IOU = 0.5
