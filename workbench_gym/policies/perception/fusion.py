@@ -25,7 +25,7 @@ from workbench_gym.policies.perception.camera import hidden
 from workbench_gym.policies.perception.regions import OCCLUSION_GAP, LiftedRegion
 from workbench_gym.policies.perception.shapes import extent_along, principal_yaw
 
-LINK_POINTS = 1500  # points of a region, evenly thinned, that decide its links (a bin has tens of thousands)
+LINK_POINTS = 400  # points of a region, evenly thinned, that decide its links and own the other view's points (a bin has thousands)
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def fuse(first: View, first_regions: list[LiftedRegion], second: View, second_re
             raise ValueError(f"regions of cameras {sorted({r.camera for r in listed})} given for the {view.camera!r} view")
     nodes = [(v, i) for v in (0, 1) for i, r in enumerate(regions[v]) if len(r)]
     trees = {n: cKDTree(_thinned(regions[n[0]][n[1]].points)) for n in nodes}
-    links = _links(nodes, regions, trees, config)
+    links = _links(nodes, trees, config)
     out = [obj for group in _groups(nodes, links) for obj in _fuse_group(group, views, regions, trees, links, config)]
 
     def order(obj: FusedRegion) -> tuple[int, int]:
@@ -106,28 +106,23 @@ def _thinned(points: np.ndarray) -> np.ndarray:
     return points[:: max(1, len(points) // LINK_POINTS)]
 
 
-def _links(nodes, regions, trees, config: FusionConfig) -> set[tuple]:
+def _links(nodes, trees, config: FusionConfig) -> set[tuple]:
     """Pairs (first-view node, second-view node) whose points lie on one surface (see `FusionConfig.link_share`)."""
-    boxes = {n: _box(trees[n].data, config.link_radius) for n in nodes}
+    firsts, seconds = [n for n in nodes if n[0] == 0], [n for n in nodes if n[0] == 1]
+    if not firsts or not seconds:
+        return set()
+    lo, hi = (np.stack([getattr(trees[n], k) for n in nodes]) for k in ("mins", "maxes"))  # bounding boxes of the thinned points
+    first, second = slice(0, len(firsts)), slice(len(firsts), None)
+    meet = np.all((lo[first, None] <= hi[None, second] + config.link_radius) & (lo[None, second] <= hi[first, None] + config.link_radius), axis=-1)
     links = set()
-    for a in (n for n in nodes if n[0] == 0):
-        for b in (n for n in nodes if n[0] == 1):
-            if not _boxes_meet(boxes[a], boxes[b]):
-                continue
-            for this, that in ((a, b), (b, a)):
-                near = _near(trees[this].data, trees[that], config.link_radius)
-                if near >= config.link_points and near >= config.link_share * trees[this].n:
-                    links.add((a, b))
-                    break
+    for i, j in zip(*np.nonzero(meet)):
+        a, b = firsts[i], seconds[j]
+        for this, that in ((a, b), (b, a)):
+            near = _near(trees[this].data, trees[that], config.link_radius)
+            if near >= config.link_points and near >= config.link_share * trees[this].n:
+                links.add((a, b))
+                break
     return links
-
-
-def _box(points: np.ndarray, grow: float) -> np.ndarray:
-    return np.stack([points.min(0) - grow, points.max(0) + grow])
-
-
-def _boxes_meet(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool(np.all(a[0] <= b[1]) and np.all(b[0] <= a[1]))
 
 
 def _near(points: np.ndarray, tree: cKDTree, radius: float) -> int:

@@ -9,6 +9,7 @@ import numpy as np
 
 from workbench_gym.policies.backend import Region, View
 from workbench_gym.policies.perception.camera import view_points
+from workbench_gym.policies.perception.proposals import FrameAnalysis
 
 ABOVE_BENCH = 0.0015  # metres: lifted points lower than this over the bench are the bench itself
 OCCLUSION_GAP = 0.015  # metres nearer the camera a neighbouring pixel must be to hide part of a region
@@ -56,16 +57,25 @@ def region_mask(view: View, region: Region) -> np.ndarray:
     return mask
 
 
-def lift_mask(view: View, mask: np.ndarray, bench_z: float, points: np.ndarray | None = None) -> LiftedRegion:
+def lift_mask(view: View, mask: np.ndarray, bench_z: float, points: np.ndarray | None = None,
+              box: tuple[int, int, int, int] | None = None) -> LiftedRegion:
     """The pixels of `mask` whose world points stand above the bench, lifted.
 
     `points`, the (H, W, 3) world points of the whole view when they are at hand (a `FrameAnalysis` has them),
-    saves lifting the pixels again.
+    saves lifting the pixels again; `box` (x0, y0, x1, y1), one that holds the whole mask, saves searching the
+    rest of the image for its pixels.
     """
-    rows, cols = np.nonzero(mask)
+    x0, y0, x1, y1 = box or (0, 0, mask.shape[1], mask.shape[0])
+    rows, cols = np.nonzero(mask[y0:y1, x0:x1])
+    rows, cols = rows + y0, cols + x0
     lifted = view_points(view, rows, cols) if points is None else np.asarray(points[rows, cols], np.float64)
     keep = np.isfinite(lifted).all(1) & (lifted[:, 2] > bench_z + ABOVE_BENCH)
     return LiftedRegion(view.camera, rows[keep], cols[keep], lifted[keep], tuple(view.depth.shape))
+
+
+def lift_proposals(view: View, analysis: FrameAnalysis, containers: bool = False) -> list[LiftedRegion]:
+    """Every proposal of a view's analysis lifted above the bench (containers only when asked), in proposal order."""
+    return [lift_mask(view, p.mask, analysis.bench_z, analysis.points, p.box) for p in analysis.proposals if containers or not p.is_container]
 
 
 def lift_region(view: View, region: Region, bench_z: float) -> LiftedRegion:
