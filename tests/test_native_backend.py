@@ -6,13 +6,13 @@ and are never handed to the backend (it gets `View`s: RGB, depth, K, extrinsics)
 
 from __future__ import annotations
 
-import ast
 import pickle
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from import_names import imported_names
 
 torch = pytest.importorskip("torch")
 
@@ -225,13 +225,6 @@ def test_backend_never_touches_the_simulator():
     """The native modules import no simulator and read no segmentation: a View is all they get."""
     forbidden = ("pybullet", "workbench_gym.sim", "workbench_gym.envs.tasks", "workbench_gym.envs.workbench_env")
     for path in NATIVE_DIR.glob("*.py"):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            else:
-                continue
-            assert not any(n.startswith(forbidden) for n in names), f"{path.name} imports {names}"
+        names = imported_names(path)
+        assert not any(n.startswith(forbidden) for n in names), f"{path.name} imports {names}"
         assert "segmentation" not in path.read_text(), f"{path.name} mentions segmentation"

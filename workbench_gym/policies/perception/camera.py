@@ -7,6 +7,8 @@ map world to camera, depth is the camera z in metres.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from workbench_gym.policies.backend import View
@@ -51,19 +53,32 @@ def project(view: View, points: np.ndarray) -> np.ndarray:
     return pix[:, :2] / pix[:, 2:3]
 
 
-def hidden(view: View, points: np.ndarray, gap: float) -> tuple[np.ndarray, np.ndarray]:
-    """(in_frame, occluded) per world point (N, 3): whether it falls in the image in front of the camera, and whether
-    the view's depth at its pixel is nearer than the point by more than `gap` metres (something hides it)."""
+@dataclass(frozen=True)
+class Sight:
+    """What a view sees of world points, per point: whether each falls in its image (in front of the camera), at
+    which pixel (-1 outside), and whether the depth there is nearer than the point (something stands in front of
+    it: `hidden`) or farther (the view sees past where the point is: `through`), by more than a gap."""
+
+    in_frame: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    hidden: np.ndarray
+    through: np.ndarray
+
+
+def sight(view: View, points: np.ndarray, gap: float) -> Sight:
+    """What `view` sees of world points (N, 3), with `gap` metres of depth tolerance (see `Sight`)."""
     cam = camera_points(view, points)
     h, w = view.depth.shape
     z = cam[:, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         pix = np.rint((cam @ np.asarray(view.intrinsics, np.float64).T)[:, :2] / z[:, None])  # pixel indices are coordinates
     in_frame = (z > 1e-6) & (pix[:, 0] >= 0) & (pix[:, 0] < w) & (pix[:, 1] >= 0) & (pix[:, 1] < h)
-    cols, rows = pix[in_frame].astype(np.int64).T
-    occluded = np.zeros(len(cam), bool)
-    occluded[in_frame] = np.asarray(view.depth)[rows, cols] < z[in_frame] - gap
-    return in_frame, occluded
+    cols, rows = np.where(in_frame[:, None], pix, -1).astype(np.int64).T
+    seen = np.full(len(cam), np.nan)
+    seen[in_frame] = np.asarray(view.depth)[rows[in_frame], cols[in_frame]]
+    with np.errstate(invalid="ignore"):
+        return Sight(in_frame, rows, cols, seen < z - gap, seen > z + gap)
 
 
 def pixel_size(view: View) -> float:

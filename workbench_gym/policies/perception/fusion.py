@@ -5,9 +5,9 @@ to world points; two regions of different views are linked when enough of one's 
 surface. Linked regions form a group, and within a group the view that tells more objects apart sets the
 partition: a front region that merges two touching same-colour tools is split along the two regions the
 second view separates them into, and the other view's points join the nearest object. Pieces that one view
-sees of an object partly hidden from it (a tool crossed by another) join again where the other view sees
-the hidden part between them. A region only one view has stays an object of its own: small parts that the
-front view resolves into a few pixels or misses, which the closer second look finds.
+sees of one object around an occluder (a tool behind a taller one, under the arm) stay one object: the other
+view's points between them lie behind that occluder. A region only one view has stays an object of its own:
+small parts that the front view resolves into a few pixels or misses, which the closer second look finds.
 
 Lengths are measured on the union of an object's points, so a tool half hidden by a bin from the front
 measures whole when the second view sees it.
@@ -21,7 +21,7 @@ import numpy as np
 from scipy.spatial import cKDTree  # scipy comes with trimesh, a core dependency
 
 from workbench_gym.policies.backend import View
-from workbench_gym.policies.perception.camera import hidden
+from workbench_gym.policies.perception.camera import sight
 from workbench_gym.policies.perception.regions import OCCLUSION_GAP, LiftedRegion
 from workbench_gym.policies.perception.shapes import extent_along, principal_yaw
 
@@ -35,7 +35,7 @@ class FusionConfig:
     link_radius: float = 0.006  # points of two views this close lie on one surface (about two pixel footprints)
     link_share: float = 0.3  # a region links to one of the other view when this share of its points lies that close
     link_points: int = 3  # ... and at least this many
-    hidden_share: float = 0.15  # share of a region's points the other view cannot see for that view's pieces to be one object
+    behind_share: float = 0.5  # share of an object's points that one view misses between its pieces and sees an occluder at
     occlusion_gap: float = OCCLUSION_GAP
 
 
@@ -156,7 +156,7 @@ def _fuse_group(group, views, regions, trees, links, config: FusionConfig) -> li
         return [FusedRegion((regions[v][i],), {views[v].camera: (i,)}) for v, i in group]
     lead = 1 if len(by_view[1]) >= len(by_view[0]) else 0  # the second look is the closer one: it wins a tie
     other = 1 - lead
-    objects = _rejoin_fragments(by_view[lead], by_view[other], views[lead], trees, links, config)
+    objects = _rejoin_fragments(by_view[lead], by_view[other], views[lead], regions, trees, links, config)
     lead_parts = [LiftedRegion.join([regions[lead][i] for _, i in obj]) for obj in objects]
     # Each point of the other view goes to the nearest object in the bench plane.
     owner = np.concatenate([np.full(len(_thinned(p.points)), k) for k, p in enumerate(lead_parts)])
@@ -176,19 +176,36 @@ def _fuse_group(group, views, regions, trees, links, config: FusionConfig) -> li
     return out
 
 
-def _rejoin_fragments(lead_nodes, other_nodes, lead_view: View, trees, links, config: FusionConfig) -> list[list]:
-    """The lead view's regions grouped into objects: pieces that one region of the other view links join when
-    enough of that region's points lie between them, hidden from the lead view (something lies across the object)."""
+def _rejoin_fragments(lead_nodes, other_nodes, lead_view: View, regions, trees, links, config: FusionConfig) -> list[list]:
+    """The lead view's regions grouped into objects: the pieces that one region of the other view links are one
+    object when the lead view shows them as one seen around something (`_seen_around`)."""
+    lead = lead_nodes[0][0]
     pairs = []
     for o in other_nodes:
         pieces = [n for n in lead_nodes if (n, o) in links or (o, n) in links]
-        if len(pieces) < 2:
-            continue
-        points = trees[o].data
-        uncovered = np.ones(len(points), bool)
-        for n in pieces:
-            uncovered &= ~np.isfinite(trees[n].query(points, distance_upper_bound=config.link_radius)[0])
-        _, occluded = hidden(lead_view, points[uncovered], config.occlusion_gap)
-        if occluded.sum() >= config.hidden_share * len(points):
+        if len(pieces) >= 2 and _seen_around(lead_view, [regions[lead][i] for _, i in pieces], [trees[n] for n in pieces], trees[o].data, config):
             pairs += [(pieces[0], n) for n in pieces[1:]]
     return _groups(lead_nodes, pairs)
+
+
+def _seen_around(view: View, pieces: list[LiftedRegion], trees: list[cKDTree], other: np.ndarray, config: FusionConfig) -> bool:
+    """Whether a view's pieces are one object that it sees around something: of the other view's points of it
+    that no piece accounts for, most of those in this view's image lie behind something that is none of the
+    pieces (an occluder, the arm). Pieces all cut by the image's edge are one object too: the view sees too
+    little of them to tell. Else the pieces are separate objects, touching or with bench between them."""
+    if all(_at_edge(p) for p in pieces):
+        return True
+    left_out = np.ones(len(other), bool)
+    for tree in trees:
+        left_out &= ~np.isfinite(tree.query(other, distance_upper_bound=config.link_radius)[0])
+    seen = sight(view, other[left_out], config.occlusion_gap)
+    owned = np.zeros(pieces[0].shape, bool)
+    for p in pieces:
+        owned[p.rows, p.cols] = True
+    behind = seen.hidden & ~owned[seen.rows, seen.cols]  # rows and cols are -1 out of frame, where hidden is False
+    return bool(behind.sum() >= max(config.link_points, config.behind_share * seen.in_frame.sum()))
+
+
+def _at_edge(region: LiftedRegion) -> bool:
+    h, w = region.shape
+    return bool(region.rows.min() == 0 or region.cols.min() == 0 or region.rows.max() == h - 1 or region.cols.max() == w - 1)
