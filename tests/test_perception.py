@@ -59,6 +59,17 @@ def test_backprojection_round_trip_and_whole_frame_agree():
     assert np.all((points[~bench, 2] > BENCH_Z - 1e-5) & (points[~bench, 2] < BENCH_Z + 0.01 + 1e-5))
 
 
+def test_sight_tells_hidden_from_seen_and_seen_past():
+    """Behind a tall box (from the front camera) a point is hidden; on the open bench it is seen; a point floating
+    over the open bench is seen past; one behind the camera is out of frame."""
+    view, _ = render([Box((0.6, 0.0), 0.0, (0.02, 0.1), BENCH_Z, BENCH_Z + 0.1, (30, 160, 40), 0)], size=256, **FRONT)
+    points = np.array([[0.5, 0.0, BENCH_Z], [0.45, 0.3, BENCH_Z], [0.45, 0.3, BENCH_Z + 0.02], [3.0, 0.0, BENCH_Z]])
+    seen = perception.sight(view, points, gap=0.005)
+    assert seen.in_frame.tolist() == [True, True, True, False]
+    assert seen.hidden.tolist() == [True, False, False, False] and seen.through.tolist() == [False, False, True, False]
+    assert seen.rows[3] == seen.cols[3] == -1
+
+
 def test_a_view_without_depth_is_refused_by_name():
     view, _ = render([], size=32, **FRONT)
     with pytest.raises(ValueError, match="'front' has no depth"):
