@@ -4,7 +4,8 @@ On the opening frames of dev seeds (PickTool, the planner's 384x384 frames from 
 cameras, the arm at home), it times, per frame and in one run side by side:
 
 - `front`: proposals of the front frame (`perception.analyse`: back-projection, bench plane, proposals);
-- `second`: proposals of the second view, with the front view's bench plane;
+- `second`: proposals of the second view, with the front view's bench plane (`wrist/2`: every other pixel of the
+  wrist frame, `perception.decimate`);
 - `fusion`: lifting every tool proposal of both views and fusing them in the bench frame;
 - `front_plus_second`: the three together, what a decision with a second look adds to perception;
 - `native_frame`: the native backend's whole new-frame cost for a view (proposals, crops, CNN encoding), uncached.
@@ -31,10 +32,12 @@ import numpy as np
 
 import workbench_gym  # noqa: F401  (registers the envs)
 from report import emit  # benchmarks/report.py
-from workbench_gym.policies.perception import analyse, fuse, lift_proposals
+from workbench_gym.policies.perception import analyse, decimate, fuse, lift_proposals
 from workbench_gym.policies.vlm_planner import observation_view
 
 SECOND_VIEWS = ("wrist", "overhead")
+#: Second looks timed: (camera, decimation factor); "wrist/2" reads every other pixel of the wrist frame.
+LOOKS = (("wrist", 1), ("wrist", 2), ("overhead", 1))
 
 
 def _timed(fn, repeats: int):
@@ -45,6 +48,10 @@ def _timed(fn, repeats: int):
         result = fn()
         times.append(1e3 * (time.perf_counter() - start))
     return result, float(np.median(times))
+
+
+def _name(camera: str, factor: int) -> str:
+    return camera if factor == 1 else f"{camera}/{factor}"
 
 
 def _stats(values: list[float]) -> dict:
@@ -83,9 +90,10 @@ def _tools_in(mask_ids: np.ndarray, tool_ids: list[int], least: int = 8, share: 
     return {int(i) for i, n in zip(found, counts) if n >= min(least, share * len(ids))}
 
 
-def score_fusion(front_regions, objects, camera: str, segmentation: dict, tool_ids: list[int]) -> dict:
+def score_fusion(front_regions, objects, camera: str, front_segmentation: np.ndarray, second_segmentation: np.ndarray,
+                 tool_ids: list[int]) -> dict:
     """Counts of what fusion did to the front proposals, judged by the instance masks."""
-    front = segmentation["front"]
+    front = front_segmentation
     score = {"front_tool_proposals": len(front_regions), "merged": 0, "mended": 0, "merged_left": 0, "split_wrongly": 0}
     for i, region in enumerate(front_regions):
         tools = _tools_in(front[region.rows, region.cols], tool_ids)
@@ -100,7 +108,7 @@ def score_fusion(front_regions, objects, camera: str, segmentation: dict, tool_i
             score["merged_left"] += 1
     second = [obj for obj in objects if obj.views == (camera,)]
     score["second_view_only"] = len(second)
-    score["second_view_only_tools"] = sum(bool(_tools_in(segmentation[camera][o.parts[0].rows, o.parts[0].cols], tool_ids)) for o in second)
+    score["second_view_only_tools"] = sum(bool(_tools_in(second_segmentation[o.parts[0].rows, o.parts[0].cols], tool_ids)) for o in second)
     return score
 
 
@@ -122,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     backend = NativeBackend()
     times: dict[str, list[float]] = {"front": [], "native_frame[front]": []}
     counts: dict[str, list[int]] = {"front_proposals": []}
-    fusion_scores = {camera: Counter() for camera in SECOND_VIEWS}
+    fusion_scores = {_name(*look): Counter() for look in LOOKS}
     for views, segmentation, tool_ids in frames(seeds, args.size, args.tools):
         front = views["front"]
         fa, ms = _timed(lambda: analyse(front.rgb, front.depth, front.intrinsics, front.extrinsics), args.repeats)
@@ -130,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         counts["front_proposals"].append(len(fa.proposals))
         _, ms = _timed(lambda: (backend._frames.clear(), backend.frame(front)), args.repeats)
         times["native_frame[front]"].append(ms)
-        for camera in SECOND_VIEWS:
-            second = views[camera]
+        for camera, factor in LOOKS:
+            second, name = decimate(views[camera], factor), _name(camera, factor)
             sa, analyse_ms = _timed(lambda: analyse(second.rgb, second.depth, second.intrinsics, second.extrinsics, bench_z=fa.bench_z),
                                     args.repeats)
 
@@ -140,14 +148,15 @@ def main(argv: list[str] | None = None) -> int:
                 return regions, fuse(front, regions, second, lift_proposals(second, sa))
 
             (front_regions, objects), fuse_ms = _timed(fused, args.repeats)
-            fusion_scores[camera].update(score_fusion(front_regions, objects, camera, segmentation, tool_ids))
+            fusion_scores[name].update(score_fusion(front_regions, objects, camera, segmentation["front"],
+                                                    segmentation[camera][::factor, ::factor], tool_ids))
             _, native_ms = _timed(lambda: (backend._frames.clear(), backend.frame(second)), args.repeats)
-            times.setdefault(f"second[{camera}]", []).append(analyse_ms)
-            times.setdefault(f"fusion[{camera}]", []).append(fuse_ms)
-            times.setdefault(f"front_plus_second[{camera}]", []).append(times["front"][-1] + analyse_ms + fuse_ms)
-            times.setdefault(f"native_frame[{camera}]", []).append(native_ms)
-            counts.setdefault(f"{camera}_proposals", []).append(len(sa.proposals))
-            counts.setdefault(f"fused_objects[{camera}]", []).append(len(objects))
+            times.setdefault(f"second[{name}]", []).append(analyse_ms)
+            times.setdefault(f"fusion[{name}]", []).append(fuse_ms)
+            times.setdefault(f"front_plus_second[{name}]", []).append(times["front"][-1] + analyse_ms + fuse_ms)
+            times.setdefault(f"native_frame[{name}]", []).append(native_ms)
+            counts.setdefault(f"proposals[{name}]", []).append(len(sa.proposals))
+            counts.setdefault(f"fused_objects[{name}]", []).append(len(objects))
     emit({
         "command": f"python benchmarks/perception.py --seeds {args.seeds} --size {args.size} --repeats {args.repeats} --threads {args.threads} "
                    f"--tools {args.tools}",

@@ -14,7 +14,7 @@ state or imports `envs`. Each module holds one job:
 """
 
 from workbench_gym.policies.perception.bench import bench_height, view_bench_height
-from workbench_gym.policies.perception.camera import backproject, bench_area, pixel_size, sight, project, view_points
+from workbench_gym.policies.perception.camera import backproject, bench_area, decimate, pixel_size, project, sight, view_points
 from workbench_gym.policies.perception.fusion import FusedRegion, FusionConfig, fuse
 from workbench_gym.policies.perception.proposals import FrameAnalysis, Proposal, ProposalConfig, analyse, propose
 from workbench_gym.policies.perception.regions import LiftedRegion, lift_mask, lift_proposals, lift_region, occluded
@@ -23,7 +23,7 @@ from workbench_gym.policies.perception.zone_fit import fit_zone, zone_of_points
 
 __all__ = [
     "FrameAnalysis", "FusedRegion", "FusionConfig", "LiftedRegion", "Proposal", "ProposalConfig", "ToolEstimate", "analyse",
-    "backproject", "bench_area", "bench_height", "fit_points", "fit_tool", "fit_zone", "fuse", "lift_mask",
+    "backproject", "bench_area", "bench_height", "decimate", "fit_points", "fit_tool", "fit_zone", "fuse", "lift_mask",
     "lift_proposals", "lift_region", "occluded", "pixel_size", "project", "propose", "sight", "size_misfit", "view_bench_height", "view_points",
     "zone_of_points",
 ]

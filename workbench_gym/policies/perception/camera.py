@@ -41,6 +41,17 @@ def view_points(view: View, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return backproject(view.depth, view.intrinsics, view.extrinsics, rows, cols)
 
 
+def decimate(view: View, factor: int) -> View:
+    """The view with every `factor`-th pixel in each direction and K to match: a cheaper look at a close view
+    (the wrist camera 30 cm above the bench still resolves 2 mm at half of 384x384, finer than the front view)."""
+    if factor < 1:
+        raise ValueError(f"decimation factor {factor!r}; expected a whole number >= 1")
+    k = np.asarray(view.intrinsics, np.float64).copy()
+    k[:2] /= factor  # pixel i of the smaller image is pixel factor * i of the view
+    depth = None if view.depth is None else view.depth[::factor, ::factor]
+    return View(view.rgb[::factor, ::factor], depth, k.astype(np.asarray(view.intrinsics).dtype), view.extrinsics, view.camera)
+
+
 def camera_points(view: View, points: np.ndarray) -> np.ndarray:
     """World points (N, 3) in the camera frame of a view."""
     ext = np.asarray(view.extrinsics, np.float64)
