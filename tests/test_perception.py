@@ -70,6 +70,16 @@ def test_sight_tells_hidden_from_seen_and_seen_past():
     assert seen.rows[3] == seen.cols[3] == -1
 
 
+def test_a_decimated_view_lifts_its_pixels_to_the_same_points():
+    view, _ = render([bar(0, (0.45, 0.05), 0.3, 0.2)], **wrist_over(0.45, 0.0, size=128))
+    half = perception.decimate(view, 2)
+    assert half.depth.shape == (64, 64) and half.rgb.shape == (64, 64, 3)
+    rows, cols = np.mgrid[0:64:7, 0:64:5]
+    assert np.allclose(view_points(half, rows.ravel(), cols.ravel()), view_points(view, 2 * rows.ravel(), 2 * cols.ravel()), atol=1e-6)
+    with pytest.raises(ValueError, match="decimation factor 0"):
+        perception.decimate(view, 0)
+
+
 def test_a_view_without_depth_is_refused_by_name():
     view, _ = render([], size=32, **FRONT)
     with pytest.raises(ValueError, match="'front' has no depth"):
