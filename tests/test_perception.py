@@ -140,6 +140,7 @@ def test_two_touching_tools_of_one_colour_are_split_by_the_second_view():
     assert len(fused) == 2
     for tool, obj in zip((0, 1), sorted(fused, key=lambda f: -f.points[:, 0].mean())):
         assert owners(obj.part("front"), front_owner) == {tool} == owners(obj.part("wrist"), wrist_owner)
+        assert set(np.unique(front_owner[obj.part("front").mask()])) == {tool}  # the front pixels the tool gets: a mask to ground on
         assert obj.sources == {"front": (0,), "wrist": tuple(i for i, r in enumerate(wrist_regions) if owners(r, wrist_owner) == {tool})}
         assert obj.length == pytest.approx(0.2, abs=0.006) and obj.lengths["front"] == pytest.approx(0.2, abs=0.01)
         assert np.allclose(obj.points[:, :2].mean(0), tools[tool].xy, atol=0.004)

@@ -4,7 +4,8 @@ tools and zones to regions, and fusing regions of two views in the bench frame.
 Camera data only (RGB, metric depth, K, extrinsics) and public catalog shapes; nothing here reads simulator
 state or imports `envs`. Each module holds one job:
 
-- `camera`: the one back-projection, projection, what a view hides, a pixel's footprint on the bench;
+- `camera`: the one back-projection, projection, what a view sees of world points (`sight`), a pixel's footprint
+  on the bench, a decimated view;
 - `bench`: the one bench-plane estimate;
 - `proposals`: class-agnostic object proposals of one RGB-D frame;
 - `regions`: a region of one view lifted to world points above the bench, and whether something hides part of it;
