@@ -7,6 +7,8 @@ primitive's physics) over every VLM decision, and the process's peak memory.
 
     python benchmarks/planner_success.py --episodes 50 --out benchmarks/results/planner_success.json
 
+`--seed S` starts the episodes at seed S (seeds S, S+1, ...): develop below 10,000; 100,000 and up are test seeds.
+
 Targets (issue 5): >= 90% of the oracle's success with training phrasings, >= 80% with test phrasings and unseen
 variants, >= 85% CountTools answers right, questions asked on ClarifyTool, <= 50 ms per decision.
 """
@@ -34,6 +36,7 @@ TARGETS = {"train": 0.9, "test": 0.8, "count": 0.85, "latency_ms": 50.0}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--episodes", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0, help="first seed of every row")
     parser.add_argument("--backend", default="native")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="backend option (repeatable)")
     parser.add_argument("--ray-address", help="fan episodes out on this Ray cluster ('local' starts one)")
@@ -43,7 +46,7 @@ def main() -> None:
 
     start = time.perf_counter()
     rows, latencies, comparisons, failures = [], [], [], []
-    common = {"episodes": args.episodes, "ray_address": args.ray_address, "progress": False, "backend_options": parse_options(args.option)}
+    common = {"episodes": args.episodes, "seed": args.seed, "ray_address": args.ray_address, "progress": False, "backend_options": parse_options(args.option)}
     for split, (instructions, variants) in SPLITS.items():
         for planner in ("oracle", "vlm"):
             result = evaluate(list(MANIPULATION), planner, args.backend, instruction_split=instructions, variant_split=variants, **common)
@@ -73,7 +76,7 @@ def main() -> None:
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     out = {
-        "command": " ".join(["python benchmarks/planner_success.py", f"--episodes {args.episodes}", f"--backend {args.backend}",
+        "command": " ".join(["python benchmarks/planner_success.py", f"--episodes {args.episodes}", f"--seed {args.seed}", f"--backend {args.backend}",
                              *(f"--option {o}" for o in args.option)]),
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
         "wall_seconds": round(time.perf_counter() - start, 1),

@@ -13,7 +13,7 @@ from tiny_hf_models import tiny_clip, tiny_grounding_dino, tiny_owlv2, tiny_smol
 from workbench_gym.policies.backend import Backend, PlanStep, Region  # noqa: E402
 from workbench_gym.policies.backends import make_backend  # noqa: E402
 from workbench_gym.policies.backends.hf import HFBackend, suppress_overlaps  # noqa: E402
-from workbench_gym.policies.native.proposals import propose  # noqa: E402
+from workbench_gym.policies.perception import propose  # noqa: E402
 from workbench_gym.scenes.catalog import CATALOG  # noqa: E402
 
 

@@ -17,8 +17,11 @@ from workbench_gym.policies import PLANNERS
 from workbench_gym.policies.backend import PlanStep, Region
 from workbench_gym.policies.backends import make_backend
 from workbench_gym.policies.instructions import from_backend_plan, parse_instruction, parse_reference
-from workbench_gym.policies.lifting import _min_area_rectangle, backproject, bench_height, fit_tool, project
-from workbench_gym.policies.vlm_planner import ENV_OPTIONS, PROPRIO_WIDTH, VLMPlanner, make_vlm_planner, observation_view
+from workbench_gym.policies.perception import fit_tool, project
+from workbench_gym.policies.perception import view_bench_height as bench_height
+from workbench_gym.policies.perception import view_points as backproject
+from workbench_gym.policies.perception.shapes import min_area_rectangle as _min_area_rectangle
+from workbench_gym.policies.vlm_planner import ENV_OPTIONS, PROPRIO_WIDTH, VLMPlanner, _pick, make_vlm_planner, observation_view
 from workbench_gym.scenes.catalog import TOOLS
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH
 
@@ -123,7 +126,7 @@ def test_lifting_puts_pixels_where_the_scene_is():
         assert len(top) > 0.8 * len(bench) and np.abs(top[:, 2] - world.spec.bench.height).max() < 1e-3
         mask = cam["segmentation"] == world.instance_ids[tool.name]
         estimate = fit_tool(view, Region((0, 0, 1, 1), 1.0, mask, tool.category), (tool.category,), bench_height(view))
-        pick, oracle = estimate.grasp(), grasp_action(world, tool)
+        pick, oracle = _pick(estimate), grasp_action(world, tool)
         assert estimate.size == tool.size
         error = np.subtract(pick.pose[:3], oracle.pose[:3])
         yaw = oracle.pose[3]  # the fingers close along the gripper's y axis

@@ -16,10 +16,10 @@ import numpy as np
 from workbench_gym.envs.language import referring_expressions
 from workbench_gym.envs.task import Task
 from workbench_gym.envs.tasks.goals import graspable
-from workbench_gym.envs.tasks.placement import HANDOVER_AREA
 from workbench_gym.scenes.catalog import get_category
 from workbench_gym.scenes.perturb import perturb_scene
 from workbench_gym.scenes.spec import ObjectSpec, Pose, SceneSpec, SceneSpecError, validate
+from workbench_gym.scenes.zones import HANDOVER_AREA
 from workbench_gym.sim.world import World
 
 #: How the two tools may lie in each other's places: as each lay, as the other lay, or turned a quarter either way.

@@ -24,11 +24,12 @@ from workbench_gym.envs.tasks.chain_tools import ChainTools
 from workbench_gym.envs.tasks.clarify_tool import ClarifyTool
 from workbench_gym.envs.tasks.count_tools import CountTools
 from workbench_gym.envs.tasks.pick_tool import PickTool
-from workbench_gym.envs.tasks.placement import PlacementTask, Zone
+from workbench_gym.envs.tasks.placement import PlacementTask
 from workbench_gym.policies.backend import Backend, PlanStep, Region, View
 from workbench_gym.policies.instructions import HANDOVER, parse_reference
 from workbench_gym.scenes.catalog import get_category
 from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
+from workbench_gym.scenes.zones import Zone
 
 MIN_PIXELS = 4  # a sliver smaller than this is not shown to the planner
 _SIDES = ("left", "middle", "right")

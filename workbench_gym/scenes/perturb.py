@@ -60,8 +60,8 @@ RANGES = Ranges()
 
 
 def check_factors(factors: Sequence[str]) -> tuple[str, ...]:
-    """The factors as a tuple; `ValueError` naming an unknown or repeated one."""
-    factors = tuple(factors)
+    """The factors as a tuple (one name alone is a tuple of one); `ValueError` naming an unknown or repeated one."""
+    factors = (factors,) if isinstance(factors, str) else tuple(factors)
     unknown = [f for f in factors if f not in FACTORS]
     if unknown or len(set(factors)) != len(factors):
         raise ValueError(f"perturbation factors must be distinct names from {FACTORS}, got {factors!r}")

@@ -25,11 +25,12 @@ from workbench_gym.envs.tasks.fetch_tool import FetchTool
 from workbench_gym.envs.tasks.goals import goal_candidates, graspable, sample_until
 from workbench_gym.envs.tasks.pick_tool import PickTool
 from workbench_gym.envs.tasks.place_tool import PlaceTool
-from workbench_gym.envs.tasks.placement import HANDOVER_AREA, PlacementTask
+from workbench_gym.envs.tasks.placement import PlacementTask
 from workbench_gym.envs.tasks.sort_tools import SortTools
 from workbench_gym.scenes.catalog import TOOLS
 from workbench_gym.scenes.footprint import rectangles_overlap
 from workbench_gym.scenes.spec import SceneSpec
+from workbench_gym.scenes.zones import HANDOVER_AREA
 from workbench_gym.sim.world import World
 
 CHAIN_LENGTH = 5

@@ -15,9 +15,10 @@ import numpy as np
 from workbench_gym.envs.language import phrase
 from workbench_gym.envs.task import register_task
 from workbench_gym.envs.tasks.goals import graspable, sample_until
-from workbench_gym.envs.tasks.placement import PlacementTask, container_zone, fits, in_zone
+from workbench_gym.envs.tasks.placement import PlacementTask, fits, in_zone
 from workbench_gym.scenes.catalog import get_category
 from workbench_gym.scenes.spec import SceneSpec
+from workbench_gym.scenes.zones import container_zone
 from workbench_gym.sim.world import World
 
 FAMILY_BINS = {"wrench": "bin_left", "screwdriver": "bin_middle", "pliers": "bin_right"}

@@ -21,9 +21,9 @@ import torch
 from workbench_gym.policies.backend import PlanStep, Region, View
 from workbench_gym.policies.native.features import features
 from workbench_gym.policies.native.model import DEFAULT_WEIGHTS, GroundingModel
-from workbench_gym.policies.native.proposals import FrameAnalysis, ProposalConfig, analyse
 from workbench_gym.policies.native.text import TextEncoder, shared_encoder
 from workbench_gym.policies.native.vocabulary import CATEGORIES, COLOUR_WORDS, Query, category_texts, parse
+from workbench_gym.policies.perception.proposals import FrameAnalysis, ProposalConfig, analyse
 from workbench_gym.scenes.catalog import CATALOG
 
 SPATIAL_FRAMES = ("robot", "image")
