@@ -14,7 +14,7 @@ import time
 import gymnasium as gym
 
 import workbench_gym  # noqa: F401  (registers the envs)
-from workbench_gym.envs.registration import env_id
+from workbench_gym.registration import env_id
 from workbench_gym.envs.task import TASKS
 from workbench_gym.policies import OraclePlanner
 from report import emit  # benchmarks/report.py

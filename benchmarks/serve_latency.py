@@ -22,7 +22,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from workbench_gym.envs.registration import env_id
+from workbench_gym.registration import env_id
 from workbench_gym.policies.backends import make_backend, parse_options
 from workbench_gym.policies.backends.openai_compat import OpenAICompatBackend
 from workbench_gym.policies.backends.prompts import ground_prompt
