@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from dataclasses import dataclass, field, fields, replace
 
 from workbench_gym.envs.controllers import CONTROLLERS
@@ -15,6 +18,15 @@ INSTRUCTION_SPLITS = ("train", "test")
 VARIANT_SPLITS = ("seen", "unseen")
 RENDER_MODES = ("rgb_array", "human")
 CAMERAS = ("front", "overhead", "wrist")
+
+
+class HeadlessWarning(UserWarning):
+    """render_mode="human" was asked for where no display is: the env runs without its window."""
+
+
+def has_display() -> bool:
+    """Whether PyBullet's GUI can open a window: on Linux it needs an X display (DISPLAY)."""
+    return not sys.platform.startswith("linux") or bool(os.environ.get("DISPLAY"))
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,11 @@ class EnvConfig:
         if substeps < 1 or abs(substeps - round(substeps)) > 1e-6:
             bad("control_freq", self.control_freq, f"a positive divisor of the physics rate {1 / self.sim.timestep:g} Hz")
         gui = self.sim.gui or self.render_mode == "human"
+        if gui and not has_display():
+            # As renderer="egl" does without a GPU: keep working headless (env checkers try every render mode).
+            warnings.warn("render_mode='human' needs a display and none is set (DISPLAY); running headless, "
+                          "render() returns None", HeadlessWarning, stacklevel=4)
+            gui = False
         if (gui, self.renderer) != (self.sim.gui, self.sim.renderer):
             object.__setattr__(self, "sim", replace(self.sim, gui=gui, renderer=self.renderer))
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FORMAT = "workbench-gym-synth"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: rgb stored as datasets.Image stores images (bytes, path)
 MANIFEST = "manifest.json"
 SPLITS = ("train", "test")
 IMAGES_PER_SCENE_MAX = 1000  # image_id = scene_index * this + view
