@@ -16,7 +16,6 @@ from workbench_gym.policies.backends.hf import HFBackend, suppress_overlaps  # n
 from workbench_gym.policies.native.proposals import propose  # noqa: E402
 from workbench_gym.scenes.catalog import CATALOG  # noqa: E402
 
-
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import gymnasium as gym
 
 from workbench_gym.envs.high_level import decode
-from workbench_gym.registration import env_id
 from workbench_gym.policies import PLANNERS
+from workbench_gym.registration import env_id
 from workbench_gym.video import VideoRecorder
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 import numpy as np
 
 from workbench_gym.demonstrations.episode import ACTION_NAMES, Episode

@@ -8,9 +8,9 @@ import numpy as np
 from workbench_gym.demonstrations.episode import Episode
 from workbench_gym.envs.config import CAMERAS
 from workbench_gym.envs.observations import observe
-from workbench_gym.registration import env_id
 from workbench_gym.envs.workbench_env import WorkbenchEnv
 from workbench_gym.policies import PLANNERS
+from workbench_gym.registration import env_id
 
 #: Env options that shape the scene and goal; a replay passes them back to `gym.make`.
 SCENE_OPTIONS = ("n_tools", "density", "instruction_split", "variant_split", "reward_mode")

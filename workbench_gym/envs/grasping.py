@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
+from workbench_gym.envs.high_level import Pick, Place
 from workbench_gym.scenes.geometry import GraspRegion, container_interior
 from workbench_gym.scenes.parts import quat_from_euler, quat_to_matrix
 from workbench_gym.scenes.spec import ObjectSpec
-from workbench_gym.envs.high_level import Pick, Place
 from workbench_gym.sim.robot import FINGER_JOINTS, MAX_FINGER_WIDTH
 from workbench_gym.sim.world import World
 

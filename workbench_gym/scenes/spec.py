@@ -15,7 +15,16 @@ from typing import Any
 import numpy as np
 
 from workbench_gym.scenes.catalog import COLOURS, CONTAINERS, TOOLS, get_category
-from workbench_gym.scenes.footprint import Outline, bodies_overlap, footprint, inside_rectangle, outline, rectangles_overlap, rotation, world_points
+from workbench_gym.scenes.footprint import (
+    Outline,
+    bodies_overlap,
+    footprint,
+    inside_rectangle,
+    outline,
+    rectangles_overlap,
+    rotation,
+    world_points,
+)
 from workbench_gym.scenes.geometry import BodyGeometry, build_geometry, container_interior
 
 SPEC_VERSION = 1

@@ -25,7 +25,15 @@ from workbench_gym.synth_data.randomize import SynthConfig, settled_scene
 from workbench_gym.synth_data.records import to_table
 from workbench_gym.synth_data.renderer import RENDERERS, PyBulletRenderer, Renderer, make_renderer, settle_spec
 from workbench_gym.synth_data.storage import (
-    SPLITS, DatasetError, Manifest, corrupt_shards, image_file, remove_unfinished, sha256, shard_file, write_atomic,
+    SPLITS,
+    DatasetError,
+    Manifest,
+    corrupt_shards,
+    image_file,
+    remove_unfinished,
+    sha256,
+    shard_file,
+    write_atomic,
 )
 
 LOCK_FILE = ".lock"

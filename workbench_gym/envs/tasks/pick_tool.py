@@ -16,6 +16,7 @@ from workbench_gym.envs.tasks.shaping import holds, reach_credit
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World
 
+
 @register_task
 class PickTool(Task):
     name = "PickTool"

@@ -11,7 +11,6 @@ from workbench_gym.envs.tasks.placement import PlacementTask, container_zone, fi
 from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
 from workbench_gym.sim.world import World
 
-
 SMALL_PARTS = ("screw", "nut", "allen_key")  # what belongs in the small-parts tray
 
 

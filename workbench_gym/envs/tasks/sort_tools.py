@@ -57,7 +57,7 @@ class SortTools(PlacementTask):
         for tool, _ in self.goals:
             families.setdefault(get_category(tool.category).family, []).append(tool)
         used = set()
-        for family, tools in families.items():
+        for tools in families.values():
             where = Counter(name for t in tools for name, z in bins.items() if in_zone(world, t, z))
             if where:
                 name, count = where.most_common(1)[0]

@@ -26,7 +26,14 @@ import uuid
 
 from workbench_gym.policies.backend import Backend
 from workbench_gym.policies.backends.openai_schema import (
-    ChatCompletion, ChatCompletionRequest, Choice, ErrorDetail, ErrorResponse, Model, ModelList, ResponseMessage,
+    ChatCompletion,
+    ChatCompletionRequest,
+    Choice,
+    ErrorDetail,
+    ErrorResponse,
+    Model,
+    ModelList,
+    ResponseMessage,
 )
 from workbench_gym.policies.backends.prompts import parse_prompt
 from workbench_gym.policies.backends.replies import regions_to_json, steps_to_json
