@@ -1,6 +1,7 @@
 """The wheel's metadata tells the truth: it builds with the setuptools it declares and names every licence it ships."""
 
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -24,7 +25,11 @@ def test_declared_setuptools_can_build_a_licence_expression():
 @pytest.mark.slow
 def test_wheel_metadata_names_the_gpl_program_it_ships(tmp_path):
     pytest.importorskip("setuptools")
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+    source = tmp_path / "src"  # a copy: pip builds in the source tree
+    shutil.copytree(ROOT / "workbench_gym", source / "workbench_gym", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(source)],
                            capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr[-2000:]
     wheel = zipfile.ZipFile(next(tmp_path.glob("workbench_gym-*.whl")))
