@@ -26,6 +26,19 @@ SORTABLE = [c for c in ("adjustable_wrench", "combination_wrench", "phillips_scr
 
 @register_task
 class SortTools(PlacementTask):
+    """Sort wrenches, screwdrivers and pliers into their bins. (`workbench_gym/SortTools-v0`)
+
+    **Task description:** Every wrench goes into the left bin, every screwdriver into the middle one, every pliers
+    into the right one.
+
+    **Randomizations:** Each `reset(seed=)` samples the bench: `n_tools` tools of random category, size and colour
+    at random poses (packed by `density`), the bins and the small-parts tray; then 3 to 6 sortable tools (wrenches,
+    screwdrivers, pliers), each graspable and fitting its family's bin. The instruction's phrasing comes from
+    `instruction_split`'s templates; `variant_split="unseen"` makes goals held-out size x colour variants.
+
+    **Success conditions:** Every tool in its family's bin; partial credit is the fraction that is.
+    """
+
     name = "SortTools"
     max_primitives = 18
     templates = {
