@@ -251,7 +251,7 @@ class BackendServer:
         self.socket = _bind(*address)
         self.server_address = self.socket.getsockname()
         config = uvicorn.Config(create_app(backend, model_name, api_key), http=_protocol(request_timeout_s), lifespan="off",
-                                log_config=None, access_log=False, backlog=BACKLOG, timeout_keep_alive=KEEP_ALIVE_S)
+                                log_config=None, access_log=True, backlog=BACKLOG, timeout_keep_alive=KEEP_ALIVE_S)
 
         class Server(uvicorn.Server):
             def capture_signals(self):  # the caller owns the signal handlers (uvicorn would re-raise them after stopping)
