@@ -118,13 +118,14 @@ def test_listen_backlog_holds_a_burst_of_connections(serving):
     server = make_server(ScriptedBackend(), "127.0.0.1", 0)  # bound and listening, not yet serving
     assert BACKLOG >= 128
     sockets = []
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
     try:
         for _ in range(50):
             s = socket.socket()
             s.settimeout(2)
             s.connect(server.server_address)  # SYNs beyond a small backlog are dropped: connect would time out
             sockets.append(s)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        serving.start()
         for s in sockets:
             s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         replies = [s.recv(1024) for s in sockets]
@@ -132,7 +133,8 @@ def test_listen_backlog_holds_a_burst_of_connections(serving):
     finally:
         for s in sockets:
             s.close()
-        server.shutdown()
+        if serving.is_alive():
+            server.shutdown()
         server.server_close()
 
 
