@@ -38,7 +38,6 @@ def blocked(tmp_path):
 @pytest.mark.parametrize("argv, words", [
     (["render", "--seed", "-1", "--out", "x.png"], ["--seed", "non-negative"]),
     (["rollout", "--episodes", "0"], ["--episodes", "positive"]),
-    (["dataset", "preview", "somewhere", "--out", "x.png", "--columns", "0"], ["--columns", "positive"]),
     (["eval", "--task", "PickTool", "--out", "x.json", "--planner", "oracle", "--option", "nonsense=1"], ["--option", "oracle"]),
     (["rollout", "--planner", "vlm", "--option", "nonsense=1"], ["nonsense", "native backend"]),
     (["eval", "--task", "PickTool", "--out", "x.json", "--option", "nonsense=1"], ["nonsense", "native backend"]),
@@ -53,6 +52,18 @@ def test_bad_arguments_are_one_line_errors(argv, words, capsys, tmp_path, monkey
     line = one_line(capsys)
     assert all(w in line for w in words), line
     assert time.monotonic() - start < 20, "refused before any episode ran"
+
+
+def test_dataset_preview_with_zero_columns_is_one_line(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    from workbench_gym.synth_data.generate import generate
+    from workbench_gym.synth_data.randomize import SynthConfig
+
+    generate(SynthConfig(scenes=1, seed=2, size=32, scenes_per_shard=1), tmp_path / "ds", progress=False)
+    assert exits(["dataset", "preview", str(tmp_path / "ds"), "--out", str(tmp_path / "grid.png"), "--columns", "0"]) == 2
+    line = one_line(capsys)
+    assert "--columns" in line and "positive" in line
+    assert main(["dataset", "preview", str(tmp_path / "ds"), "--out", str(tmp_path / "grid.png"), "--columns", "2"]) == 0
 
 
 def test_unwritable_outputs_are_refused_before_any_work(blocked, capsys, monkeypatch):
