@@ -148,6 +148,7 @@ def _without(module: str, argv: list[str]) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("module, argv, extra", [
     ("torch", ["rollout", "--planner", "vlm", "--quiet"], "vlm"),
     ("torch", ["eval", "--task", "PickTool", "--out", "OUT/r.json", "--quiet"], "vlm"),
+    ("transformers", ["eval", "--backend", "hf", "--option", "model=OUT/m", "--task", "PickTool", "--out", "OUT/r.json", "--quiet"], "vlm"),
     ("h5py", ["record", "--format", "hdf5", "--out", "OUT/demos", "--quiet"], "rl"),
     ("fastapi", ["serve", "--port", "0"], "serve"),
 ])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 
-from workbench_gym.registry import MissingExtra
+
+class MissingExtra(ImportError):
+    """Optional dependencies that are not installed; the message names the `pip install` that adds them."""
 
 #: Extra -> modules it installs that commands import (import names, not distribution names).
 EXTRAS = {

@@ -12,6 +12,8 @@ import importlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Generic, TypeVar, overload
 
+from workbench_gym.extras import MissingExtra, require
+
 T = TypeVar("T")
 
 
@@ -22,39 +24,44 @@ class UnknownName(KeyError, ValueError):
         return str(self.args[0])
 
 
-class MissingExtra(ImportError):
-    """A plug-in whose optional dependencies are not installed; the message names the `pip install` that adds them."""
-
-
 class Registry(Mapping[str, T], Generic[T]):
     """Names -> implementations of one kind of plug-in, in registration order."""
 
     def __init__(self, kind: str):
         self.kind = kind  # what one entry is, for error messages: "task", "backend", ...
         self._entries: dict[str, T | str] = {}
-        self._extras: dict[str, str] = {}
+        self._extras: dict[str, tuple[str, tuple[str, ...]]] = {}  # name -> (extra, modules it needs)
 
     @overload
-    def register(self, name: str, *, extra: str | None = None) -> Callable[[T], T]: ...
+    def register(self, name: str, *, extra: str | None = None, requires: tuple[str, ...] = ()) -> Callable[[T], T]: ...
 
     @overload
-    def register(self, name: str, implementation: T | str, *, extra: str | None = None) -> T | str: ...
+    def register(self, name: str, implementation: T | str, *, extra: str | None = None, requires: tuple[str, ...] = ()) -> T | str: ...
 
-    def register(self, name, implementation=None, *, extra=None):
+    def register(self, name, implementation=None, *, extra=None, requires=()):
         """Register `implementation` (or a "module:attribute" path to it) as `name`; without one, a decorator.
 
-        `extra` names the package extra that installs what a path-registered implementation imports, for the
-        error when it is missing (`pip install 'workbench-gym[extra]'`).
+        `extra` names the package extra that installs what the implementation needs, and `requires` the modules it
+        imports when it runs (not only when its module loads), so `check_installed` can fail before any work with
+        `pip install 'workbench-gym[extra]'`.
         """
         if implementation is None:
-            return lambda obj: self.register(name, obj, extra=extra)
+            return lambda obj: self.register(name, obj, extra=extra, requires=requires)
         if not isinstance(name, str) or not name:
             raise ValueError(f"a {self.kind} needs a non-empty name, got {name!r}")
         if name in self._entries:
             raise ValueError(f"{self.kind} {name!r} is already registered")
         self._entries[name] = implementation
         if extra:
-            self._extras[name] = extra
+            self._extras[name] = (extra, tuple(requires))
+        return implementation
+
+    def check_installed(self, name: str) -> T:
+        """The implementation of `name`, after checking the modules it needs are installed (`MissingExtra` if not)."""
+        implementation = self[name]
+        if name in self._extras:
+            extra, modules = self._extras[name]
+            require(extra, f"the {name} {self.kind}", modules)
         return implementation
 
     def names(self) -> list[str]:
@@ -71,9 +78,10 @@ class Registry(Mapping[str, T], Generic[T]):
             try:
                 entry = getattr(importlib.import_module(module), attribute)
             except ModuleNotFoundError as err:
-                extra = self._extras.get(name)
-                install = f"pip install 'workbench-gym[{extra}]'" if extra else f"pip install {err.name}"
-                raise MissingExtra(f"the {name} {self.kind} needs {err.name}, which is not installed: {install}") from err
+                if name not in self._extras:
+                    raise MissingExtra(f"the {name} {self.kind} needs {err.name}, which is not installed: pip install {err.name}") from err
+                require(self._extras[name][0], f"the {name} {self.kind}", (err.name,))
+                raise  # installed after all: a broken install, not a missing extra
             self._entries[name] = entry
         return entry
 

