@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import warnings
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 
 from workbench_gym.envs.controllers import CONTROLLERS
 from workbench_gym.scenes.sampler import MAX_TOOLS
+from workbench_gym.scenes.spec import image_size_problem
 from workbench_gym.sim.world import RENDERERS, SimConfig
 
 OBS_MODES = ("state", "rgb", "rgbd", "rgbd_seg")
@@ -34,7 +36,8 @@ class EnvConfig:
     """Observation, control, camera and physics settings of one environment.
 
     `image_size` is (width, height) of observation cameras; `render_size` that of
-    `render()` frames. A low-level env step lasts 1 / `control_freq` seconds of simulated time;
+    `render()` frames; each at most `MAX_IMAGE_SIDE` (4096) per side and `MAX_IMAGE_PIXELS` in all.
+    A low-level env step lasts 1 / `control_freq` seconds of simulated time;
     with `control_mode="primitive"` one step runs one whole high-level action.
     `reward_mode` "dense" gives staged shaping, "sparse" only success (see `Task.reward`).
     `instruction_split` picks disjoint phrasings ("train" / "test"); `variant_split` "unseen"
@@ -75,18 +78,22 @@ class EnvConfig:
             bad("variant_split", self.variant_split, f"one of {VARIANT_SPLITS}")
         if self.render_mode is not None and self.render_mode not in RENDER_MODES:
             bad("render_mode", self.render_mode, f"None or one of {RENDER_MODES}")
+        if isinstance(self.cameras, str):
+            bad("cameras", self.cameras, f"a tuple of distinct names from {CAMERAS}, e.g. ('front',)")
         object.__setattr__(self, "cameras", tuple(self.cameras))
         if not self.cameras or any(c not in CAMERAS for c in self.cameras) or len(set(self.cameras)) != len(self.cameras):
             bad("cameras", self.cameras, f"distinct names from {CAMERAS}")
         for name in ("image_size", "render_size"):
-            size = tuple(getattr(self, name))
-            object.__setattr__(self, name, size)
-            if len(size) != 2 or not all(isinstance(v, int) and v > 0 for v in size):
-                bad(name, size, "(width, height) positive integers")
-        if not isinstance(self.n_tools, int) or not 1 <= self.n_tools <= MAX_TOOLS:
+            problem = image_size_problem(getattr(self, name))
+            if problem:
+                bad(name, getattr(self, name), f"(width, height): {problem}")
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if not _is_int(self.n_tools) or not 1 <= self.n_tools <= MAX_TOOLS:
             bad("n_tools", self.n_tools, f"an integer in [1, {MAX_TOOLS}]")
-        if not 0 < self.density <= 1:
+        if not _is_number(self.density) or not 0 < self.density <= 1:
             bad("density", self.density, "a number in (0, 1]")
+        if not _is_number(self.control_freq):
+            bad("control_freq", self.control_freq, "a number of Hz")
         substeps = 1.0 / (self.control_freq * self.sim.timestep) if self.control_freq > 0 else 0
         if substeps < 1 or abs(substeps - round(substeps)) > 1e-6:
             bad("control_freq", self.control_freq, f"a positive divisor of the physics rate {1 / self.sim.timestep:g} Hz")
@@ -112,3 +119,11 @@ class EnvConfig:
         if unknown:
             raise TypeError(f"unknown environment option(s) {unknown}; expected some of {sorted(known)}")
         return cls(**kwargs)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

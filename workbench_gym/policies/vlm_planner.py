@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from workbench_gym.envs.high_level import Answer, Ask, Done, HighLevelAction, Pick, Place, encode
+from workbench_gym.envs.high_level import Answer, Ask, Done, HighLevelAction, Pick, Place, encode, fit_text
 from workbench_gym.envs.language import FAMILY_NAMES, PLURALS
 from workbench_gym.envs.tasks.placement import Zone, handover_zone
 from workbench_gym.policies.backend import Backend, Region, View
@@ -228,12 +228,12 @@ class VLMPlanner:
             text = self._timed(self.backend.answer, view, step.text).strip() or "I don't know"
             self._inputs["question"] = step.text
             self.events.append(f"Answered {step.text!r} with {text!r}")
-            return Answer(text), "a question: the backend answers from the frame"
+            return Answer(fit_text(text)), "a question: the backend answers from the frame"
         if step.verb == "ask":
             if self.asked:
                 return None
             self.asked = True
-            return Ask(step.text), "nothing to act on without an answer"
+            return Ask(fit_text(step.text)), "nothing to act on without an answer"
         if self.holding is not None:
             if step.verb == "pick":
                 return None
@@ -272,7 +272,7 @@ class VLMPlanner:
         if chosen is None:
             if not self.asked:
                 self.asked = True
-                return Ask(why), "asking: " + why
+                return Ask(fit_text(why)), "asking: " + why
             if not candidates:
                 self.events.append(f"Found no {ref.text}")
                 return None

@@ -61,7 +61,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--size", type=positive_int, default=_DEFAULTS.size, help="image width and height in pixels")
     p.add_argument("--seed", type=nonnegative_int, default=_DEFAULTS.seed)
     p.add_argument("--scenes-per-shard", type=positive_int, default=_DEFAULTS.scenes_per_shard)
-    p.add_argument("--repair", action="store_true", help="re-render finished shards whose files are missing or changed")
+    p.add_argument("--repair", action="store_true",
+                   help="re-render finished shards whose files are missing or changed; rebuild a damaged manifest.json from the shards that verify")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_generate)
 

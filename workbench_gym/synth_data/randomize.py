@@ -74,6 +74,11 @@ class SynthConfig:
         return asdict(self)
 
     @property
+    def views_per_scene(self) -> int:
+        """Images of each scene: the front and overhead cameras and the orbit views (see `draw_scene`)."""
+        return 2 + self.orbit_views
+
+    @property
     def n_shards(self) -> int:
         return math.ceil(self.scenes / self.scenes_per_shard)
 
