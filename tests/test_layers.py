@@ -32,12 +32,8 @@ RULES = [
 ALLOWED = {
     # Issue 12 moves the vocabulary and the instruction reader into language/; the planner then reads them there.
     ("workbench_gym.policies.vlm_planner", "workbench_gym.envs.language"): 12,
-    ("workbench_gym.policies.vlm_planner", "workbench_gym.envs.tasks.placement"): 12,
     ("workbench_gym.policies.instructions", "workbench_gym.envs.language"): 12,
     ("workbench_gym.policies.native.vocabulary", "workbench_gym.envs.language"): 12,
-    # Issue 13 moves what a robot measures (fitting tools and zones) into policies/perception, free of envs/.
-    ("workbench_gym.policies.lifting", "workbench_gym.envs.grasping"): 13,
-    ("workbench_gym.policies.lifting", "workbench_gym.envs.tasks.placement"): 13,
 }
 
 
