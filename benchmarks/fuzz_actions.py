@@ -26,8 +26,8 @@ from report import emit  # benchmarks/report.py
 import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.envs.config import CONTROL_MODES, OBS_MODES
 from workbench_gym.envs.high_level import Answer, Ask, Done, Pick, Place
-from workbench_gym.envs.registration import env_id
 from workbench_gym.envs.task import TASKS
+from workbench_gym.registration import env_id
 
 HANG_S = 30.0  # no single action may take longer (a pick or place takes well under 2 s)
 WATCHDOG_S = 300.0  # an action still running after this is a hang: dump every thread's stack and exit

@@ -26,18 +26,31 @@ import argparse
 import platform
 import time
 from collections import Counter
+from functools import partial
 
 import gymnasium as gym
 import numpy as np
+from report import emit  # benchmarks/report.py
 
 import workbench_gym  # noqa: F401  (registers the envs)
-from report import emit  # benchmarks/report.py
 from workbench_gym.policies.perception import analyse, decimate, fuse, lift_proposals
 from workbench_gym.policies.vlm_planner import observation_view
 
 SECOND_VIEWS = ("wrist", "overhead")
 #: Second looks timed: (camera, decimation factor); "wrist/2" reads every other pixel of the wrist frame.
 LOOKS = (("wrist", 1), ("wrist", 2), ("overhead", 1))
+
+
+def _fresh_frame(backend, view):
+    """The native backend's analysis of a frame it has not cached."""
+    backend._frames.clear()
+    return backend.frame(view)
+
+
+def _fused(front, front_analysis, second, second_analysis):
+    """Front regions and their fusion with the second view's."""
+    regions = lift_proposals(front, front_analysis)
+    return regions, fuse(front, regions, second, lift_proposals(second, second_analysis))
 
 
 def _timed(fn, repeats: int):
@@ -133,24 +146,19 @@ def main(argv: list[str] | None = None) -> int:
     fusion_scores = {_name(*look): Counter() for look in LOOKS}
     for views, segmentation, tool_ids in frames(seeds, args.size, args.tools):
         front = views["front"]
-        fa, ms = _timed(lambda: analyse(front.rgb, front.depth, front.intrinsics, front.extrinsics), args.repeats)
+        fa, ms = _timed(partial(analyse, front.rgb, front.depth, front.intrinsics, front.extrinsics), args.repeats)
         times["front"].append(ms)
         counts["front_proposals"].append(len(fa.proposals))
-        _, ms = _timed(lambda: (backend._frames.clear(), backend.frame(front)), args.repeats)
+        _, ms = _timed(partial(_fresh_frame, backend, front), args.repeats)
         times["native_frame[front]"].append(ms)
         for camera, factor in LOOKS:
             second, name = decimate(views[camera], factor), _name(camera, factor)
-            sa, analyse_ms = _timed(lambda: analyse(second.rgb, second.depth, second.intrinsics, second.extrinsics, bench_z=fa.bench_z),
+            sa, analyse_ms = _timed(partial(analyse, second.rgb, second.depth, second.intrinsics, second.extrinsics, bench_z=fa.bench_z),
                                     args.repeats)
-
-            def fused():
-                regions = lift_proposals(front, fa)
-                return regions, fuse(front, regions, second, lift_proposals(second, sa))
-
-            (front_regions, objects), fuse_ms = _timed(fused, args.repeats)
+            (front_regions, objects), fuse_ms = _timed(partial(_fused, front, fa, second, sa), args.repeats)
             fusion_scores[name].update(score_fusion(front_regions, objects, camera, segmentation["front"],
                                                     segmentation[camera][::factor, ::factor], tool_ids))
-            _, native_ms = _timed(lambda: (backend._frames.clear(), backend.frame(second)), args.repeats)
+            _, native_ms = _timed(partial(_fresh_frame, backend, second), args.repeats)
             times.setdefault(f"second[{name}]", []).append(analyse_ms)
             times.setdefault(f"fusion[{name}]", []).append(fuse_ms)
             times.setdefault(f"front_plus_second[{name}]", []).append(times["front"][-1] + analyse_ms + fuse_ms)

@@ -27,9 +27,9 @@ from fuzz_actions import fuzz  # benchmarks/fuzz_actions.py
 from report import emit  # benchmarks/report.py
 
 import workbench_gym  # noqa: F401  (registers the envs)
-from workbench_gym.envs.registration import env_id
 from workbench_gym.envs.task import TASKS
 from workbench_gym.policies import OraclePlanner
+from workbench_gym.registration import env_id
 
 RSS_TARGET = 0.05  # growth allowed over the measured runs
 

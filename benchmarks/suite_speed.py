@@ -19,10 +19,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from report import emit  # benchmarks/report.py
+
 import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.benchmark import PlannerChoice, load_suite, run_suite
 from workbench_gym.benchmark.runner import row_planner
-from report import emit  # benchmarks/report.py
 
 
 def per_task(folder: Path) -> dict[str, dict]:

@@ -19,12 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from report import emit  # benchmarks/report.py
+
 from workbench_gym.synth_data.annotate import annotate_scene
 from workbench_gym.synth_data.generate import generate, render_shard
 from workbench_gym.synth_data.randomize import SynthConfig, draw_scene
 from workbench_gym.synth_data.records import to_table
 from workbench_gym.synth_data.renderer import PyBulletRenderer, settled_spec
-from report import emit  # benchmarks/report.py
 
 TARGET_PYBULLET_IMAGES_PER_S = 50.0
 TARGET_BLENDERPROC_S_PER_IMAGE = 2.0

@@ -15,11 +15,11 @@ from workbench_gym.benchmark import PlannerChoice, load_suite, run_suite
 from workbench_gym.benchmark import runner as runner_module
 from workbench_gym.benchmark.language_controls import control_rng, corrupt, generate, judge
 from workbench_gym.benchmark.photoreal import PhotorealFrames
+from workbench_gym.benchmark.privileged import PrivilegedBackend, oracle_plan
 from workbench_gym.benchmark.runner import Resources, run_chunk
 from workbench_gym.benchmark.suite import Row, parse_suite
 from workbench_gym.envs.high_level import Ask, Done, Pick, decode
 from workbench_gym.policies.planner import HEIGHTS, WORKSPACE, RandomPlanner
-from workbench_gym.policies.privileged import PrivilegedBackend, oracle_plan
 from workbench_gym.sim.camera import CameraFrame
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH
 

@@ -14,7 +14,16 @@ from import_names import imported_names
 from workbench_gym.policies import perception
 from workbench_gym.policies.backend import Region
 from workbench_gym.policies.perception import (
-    FusionConfig, analyse, backproject, bench_height, fit_points, fit_zone, fuse, lift_mask, pixel_size, project, view_bench_height,
+    analyse,
+    backproject,
+    bench_height,
+    fit_points,
+    fit_zone,
+    fuse,
+    lift_mask,
+    pixel_size,
+    project,
+    view_bench_height,
     view_points,
 )
 

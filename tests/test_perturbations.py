@@ -29,7 +29,7 @@ def make(task, **options):
 
 def _digest(obs) -> str:
     h = hashlib.sha256()
-    for name, view in sorted(obs["cameras"].items()):
+    for _, view in sorted(obs["cameras"].items()):
         for key in sorted(view):
             h.update(np.ascontiguousarray(view[key]).tobytes())
     h.update(obs["instruction"].encode() + np.ascontiguousarray(obs["proprio"]).tobytes())

@@ -13,8 +13,8 @@ from workbench_gym.cli import main
 from workbench_gym.scenes.catalog import CATALOG
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.synth_data import open_dataset
-from workbench_gym.synth_data.expressions import NOUNS, resolve, robot_leftness, things_of
 from workbench_gym.synth_data.annotate import annotate_scene
+from workbench_gym.synth_data.expressions import NOUNS, resolve, robot_leftness, things_of
 from workbench_gym.synth_data.generate import generate
 from workbench_gym.synth_data.randomize import SynthConfig, settled_scene
 from workbench_gym.synth_data.renderer import PyBulletRenderer, Renderer, make_renderer

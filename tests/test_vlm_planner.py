@@ -7,9 +7,9 @@ from dataclasses import replace
 import gymnasium as gym
 import numpy as np
 import pytest
+from scripted_backend import ScriptedBackend
 
 import workbench_gym  # noqa: F401  (registers the envs)
-from scripted_backend import ScriptedBackend
 from workbench_gym.envs.grasping import grasp_action
 from workbench_gym.envs.high_level import Answer, Ask, Pick, Place, decode
 from workbench_gym.envs.task import TASKS

@@ -19,10 +19,12 @@ def add_suite_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--control-set", help="folder of independently written language controls (replaces the built-in generator)")
 
 
-def run_suite_command(args, backend_options: dict) -> int:
-    """Run the suite the arguments name and print the card's markdown."""
-    options = {"backend": args.backend, **backend_options} if args.planner == "vlm" else {}
-    planner = PlannerChoice(args.planner, options)
+def run_suite_command(args, planner_options: dict, env_options: dict) -> int:
+    """Run the suite the arguments name (`planner_options` as `evaluate.planner_options` checked them) and say where
+    the card is. The suite fixes every env option; one given on the command line is an error."""
+    if env_options:
+        raise ValueError(f"the suite fixes the environment options; drop {sorted('--' + k.replace('_', '-') for k in env_options)}")
+    planner = PlannerChoice(args.planner, planner_options)
     card = run_suite(load_suite(args.suite), planner, args.out, ray_address=args.ray_address, quick=args.quick, instruction_set=args.instruction_set,
                      control_set=args.control_set, workers=args.workers, progress=not args.quiet, dev=args.dev_seeds)
     print(f"{args.out}/card.md, card.json, card.png: {card['planner']}, suite {card['suite']['version']}")

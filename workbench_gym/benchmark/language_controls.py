@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from workbench_gym.policies.privileged import zone_phrase
+from workbench_gym.benchmark.privileged import zone_phrase
 from workbench_gym.scenes.catalog import COLOURS, TOOLS, get_category
 from workbench_gym.scenes.spec import SceneSpec
 

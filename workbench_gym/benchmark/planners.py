@@ -3,7 +3,7 @@
 `PlannerChoice` is a small frozen value, so it travels to Ray workers as it is; backends are built once per process
 and reused (`_backend`), so a fresh planner per episode costs nothing and every episode starts from the same state
 whatever the chunking of seeds. `substituted` gives the attribution rows' variants of a VLM planner: the oracle's
-plan and/or grounding in place of the backend's (`policies.privileged`, privileged, for evaluation only).
+plan and/or grounding in place of the backend's (`benchmark.privileged`, privileged, for evaluation only).
 """
 
 from __future__ import annotations
@@ -75,9 +75,6 @@ class PlannerChoice:
     def privileged(self) -> bool:
         return self.name in PRIVILEGED_PLANNERS
 
-    def control_mode(self) -> str | None:
-        return PLANNERS[self.name][1]
-
     def with_options(self, **options) -> PlannerChoice:
         """The same planner with more options (a level's weights for the native backend)."""
         return PlannerChoice(self.name, {**self.options, **options}, self.oracle_plan, self.oracle_grounding)
@@ -91,12 +88,12 @@ class PlannerChoice:
     def make(self, env, seed: int) -> Planner:
         """A fresh planner for one episode of `env`."""
         if self.name != "vlm":
-            return PLANNERS[self.name][0](env, seed, **self.options)
+            return PLANNERS[self.name].make(env, seed, **self.options)
         from workbench_gym.policies.vlm_planner import make_vlm_planner
 
         backend = _backend(self.backend, {k: v for k, v in self.options.items() if k != "backend"})
         if self.oracle_plan or self.oracle_grounding:
-            from workbench_gym.policies.privileged import PrivilegedBackend
+            from workbench_gym.benchmark.privileged import PrivilegedBackend
 
             backend = PrivilegedBackend(backend, env, plan=self.oracle_plan, grounding=self.oracle_grounding)
         return make_vlm_planner(env.observation_space, backend)

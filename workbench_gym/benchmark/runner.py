@@ -23,7 +23,7 @@ from workbench_gym.benchmark.card import write_card
 from workbench_gym.benchmark.instruction_sets import Item, read_instruction_set, set_sha256, targets_match
 from workbench_gym.benchmark.planners import PlannerFactory
 from workbench_gym.benchmark.suite import Row, Suite
-from workbench_gym.envs.registration import env_id
+from workbench_gym.registration import env_id
 from workbench_gym.rollout import play_episode
 
 CHUNK = 5  # episodes per Ray task: small enough to keep every worker busy to the end

@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
+import warnings
 from dataclasses import dataclass, field, fields, replace
 
+from workbench_gym.envs.controllers import CONTROLLERS
 from workbench_gym.scenes.catalog import TOOLS
-from workbench_gym.scenes.perturb import check_factors
+from workbench_gym.scenes.perturb import FACTORS, check_factors
 from workbench_gym.scenes.sampler import MAX_TOOLS
 from workbench_gym.scenes.spec import image_size_problem
-from workbench_gym.sim.world import SimConfig
+from workbench_gym.sim.world import RENDERERS, SimConfig
 
 OBS_MODES = ("state", "rgb", "rgbd", "rgbd_seg")
-CONTROL_MODES = ("ee_delta", "joint", "joint_target", "primitive")
+CONTROL_MODES = (*CONTROLLERS, "primitive")  # low-level controllers by name, then high-level actions
 REWARD_MODES = ("dense", "sparse")
 INSTRUCTION_SPLITS = ("train", "test")
 VARIANT_SPLITS = ("seen", "unseen")
 RENDER_MODES = ("rgb_array", "human")
 CAMERAS = ("front", "overhead", "wrist")
+
+
+class HeadlessWarning(UserWarning):
+    """render_mode="human" was asked for where no display is: the env runs without its window."""
+
+
+def has_display() -> bool:
+    """Whether PyBullet's GUI can open a window: on Linux it needs an X display (DISPLAY)."""
+    return not sys.platform.startswith("linux") or bool(os.environ.get("DISPLAY"))
 
 
 @dataclass(frozen=True)
@@ -32,29 +45,30 @@ class EnvConfig:
     `instruction_split` picks disjoint phrasings ("train" / "test"); `variant_split` "unseen"
     makes goals use tool variants (size, colour) held out of "seen".
     `renderer` "egl" renders cameras on a GPU where one is present (else TinyRenderer, with a
-    warning); it overrides `sim.renderer`.
+    warning); it overrides `sim.renderer`. Each field's metadata (choices, help) makes its command-line option
+    (`workbench_gym.env_options`), so every command takes the options `gym.make` takes.
     `perturb` names perturbation factors (`scenes.perturb.FACTORS`: lighting, bench, camera, clutter,
     tool_colour, physics) drawn from each scene's seed; none by default. `swap_target` trades the
     places of the tool the instruction names and another tool after the goal is chosen (tasks that
     name one tool). `goal_categories` limits goals to those catalog categories (tasks that name one tool).
     """
 
-    obs_mode: str = "state"
-    control_mode: str = "ee_delta"
-    render_mode: str | None = None
-    cameras: tuple[str, ...] = ("front", "wrist")
-    image_size: tuple[int, int] = (128, 128)
-    render_size: tuple[int, int] = (320, 240)
-    n_tools: int = 12
-    density: float = 0.35
-    control_freq: float = 25.0
-    reward_mode: str = "dense"
-    instruction_split: str = "train"
-    variant_split: str = "seen"
-    renderer: str = "tiny"
-    perturb: tuple[str, ...] = ()
-    swap_target: bool = False
-    goal_categories: tuple[str, ...] = ()
+    obs_mode: str = field(default="state", metadata={"choices": OBS_MODES, "help": "what observations hold"})
+    control_mode: str = field(default="ee_delta", metadata={"choices": CONTROL_MODES, "help": "what an action is"})
+    render_mode: str | None = field(default=None, metadata={"choices": RENDER_MODES, "help": "what render() gives"})
+    cameras: tuple[str, ...] = field(default=("front", "wrist"), metadata={"choices": CAMERAS, "help": "observation cameras"})
+    image_size: tuple[int, int] = field(default=(128, 128), metadata={"metavar": ("W", "H"), "help": "observation image size"})
+    render_size: tuple[int, int] = field(default=(320, 240), metadata={"metavar": ("W", "H"), "help": "render() frame size"})
+    n_tools: int = field(default=12, metadata={"help": f"tools on the bench, 1-{MAX_TOOLS}"})
+    density: float = field(default=0.35, metadata={"help": "how tightly tools are packed, in (0, 1]"})
+    control_freq: float = field(default=25.0, metadata={"help": "env steps per simulated second (Hz)"})
+    reward_mode: str = field(default="dense", metadata={"choices": REWARD_MODES, "help": "low-level reward"})
+    instruction_split: str = field(default="train", metadata={"choices": INSTRUCTION_SPLITS, "help": "instruction phrasings"})
+    variant_split: str = field(default="seen", metadata={"choices": VARIANT_SPLITS, "help": "tool variants goals use"})
+    renderer: str = field(default="tiny", metadata={"choices": RENDERERS, "help": "what draws camera frames"})
+    perturb: tuple[str, ...] = field(default=(), metadata={"choices": FACTORS, "help": "perturbation factors, drawn from each scene's seed"})
+    swap_target: bool = field(default=False, metadata={"help": "trade the named tool's place with another's after the goal is chosen"})
+    goal_categories: tuple[str, ...] = field(default=(), metadata={"choices": tuple(TOOLS), "help": "goals only of these tool categories"})
     sim: SimConfig = field(default_factory=SimConfig)
 
     def __post_init__(self):
@@ -76,12 +90,14 @@ class EnvConfig:
         if isinstance(self.cameras, str):
             bad("cameras", self.cameras, f"a tuple of distinct names from {CAMERAS}, e.g. ('front',)")
         object.__setattr__(self, "cameras", tuple(self.cameras))
-        object.__setattr__(self, "perturb", check_factors(self.perturb))
-        object.__setattr__(self, "goal_categories", tuple(self.goal_categories))
-        if any(c not in TOOLS for c in self.goal_categories):
-            bad("goal_categories", self.goal_categories, f"catalog tool categories from {sorted(TOOLS)}")
         if not self.cameras or any(c not in CAMERAS for c in self.cameras) or len(set(self.cameras)) != len(self.cameras):
             bad("cameras", self.cameras, f"distinct names from {CAMERAS}")
+        object.__setattr__(self, "perturb", check_factors(self.perturb))
+        if not isinstance(self.swap_target, bool):
+            bad("swap_target", self.swap_target, "True or False")
+        object.__setattr__(self, "goal_categories", (self.goal_categories,) if isinstance(self.goal_categories, str) else tuple(self.goal_categories))
+        if any(c not in TOOLS for c in self.goal_categories):
+            bad("goal_categories", self.goal_categories, f"catalog tool categories from {sorted(TOOLS)}")
         for name in ("image_size", "render_size"):
             problem = image_size_problem(getattr(self, name))
             if problem:
@@ -97,6 +113,11 @@ class EnvConfig:
         if substeps < 1 or abs(substeps - round(substeps)) > 1e-6:
             bad("control_freq", self.control_freq, f"a positive divisor of the physics rate {1 / self.sim.timestep:g} Hz")
         gui = self.sim.gui or self.render_mode == "human"
+        if gui and not has_display():
+            # As renderer="egl" does without a GPU: keep working headless (env checkers try every render mode).
+            warnings.warn("render_mode='human' needs a display and none is set (DISPLAY); running headless, "
+                          "render() returns None", HeadlessWarning, stacklevel=4)
+            gui = False
         if (gui, self.renderer) != (self.sim.gui, self.sim.renderer):
             object.__setattr__(self, "sim", replace(self.sim, gui=gui, renderer=self.renderer))
 

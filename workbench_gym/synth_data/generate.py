@@ -201,7 +201,7 @@ def generate(config: SynthConfig, out: str | Path, workers: int = 1, ray_address
              progress: bool = True, repair: bool = False) -> Manifest:
     """Make (or finish) the dataset of `config` in `out`; returns the complete manifest."""
     if config.renderer not in RENDERERS:
-        raise DatasetError(f"unknown renderer {config.renderer!r}; expected one of {list(RENDERERS)}")
+        raise DatasetError(f"unknown renderer {config.renderer!r}; expected one of {RENDERERS.names()}")
     if not isinstance(workers, int) or workers < 1:
         raise DatasetError(f"--workers must be a positive integer, got {workers!r}")
     if config.renderer != "pybullet":

@@ -74,8 +74,8 @@ def verified_shard(root: Path, config: SynthConfig, shard: int, others: dict | N
         if rows["image_id"] != ids or set(rows["split"]) != {split} or set(rows["width"]) | set(rows["height"]) != {config.size}:
             return None
         digests[rel] = sha256(data)
-        for image, png in zip(ids, rows["rgb"]):
-            path = root / image_file(image)
+        for image, rgb in zip(ids, rows["rgb"]):
+            png, path = rgb["bytes"], root / image_file(image)
             if not path.is_file() or path.read_bytes() != png:
                 return None
             digests[image_file(image)] = sha256(png)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FORMAT = "workbench-gym-synth"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: rgb stored as datasets.Image stores images (bytes, path)
 MANIFEST = "manifest.json"
 #: Parquet schema metadata key holding the config a shard was made with (JSON), so a lost manifest can be rebuilt.
 SHARD_CONFIG_KEY = b"workbench_gym.synth_config"

@@ -24,6 +24,19 @@ UNFAMILIAR = ("torque wrench", "pipe wrench", "rubber mallet", "utility knife", 
 
 @register_task
 class ClarifyTool(Task):
+    """Ask which tool is meant, then pick it up. (`workbench_gym/ClarifyTool-v0`)
+
+    **Task description:** The instruction fits two tools equally; an `Ask` gets the supervisor's reply in
+    `obs["dialog"]`, which tells them apart, and the meant tool is then lifted as in PickTool.
+
+    **Randomizations:** Each `reset(seed=)` samples the bench: `n_tools` tools of random category, size and colour
+    at random poses (packed by `density`), the bins and the small-parts tray; then a scene with two tools the
+    instruction fits, and which of them the supervisor means. The instruction's phrasing comes from
+    `instruction_split`'s templates; `variant_split="unseen"` makes goals held-out size x colour variants.
+
+    **Success conditions:** Half for asking before acting, the rest for lifting the meant tool 10 cm.
+    """
+
     name = "ClarifyTool"
     max_primitives = 8
     templates = {

@@ -19,6 +19,19 @@ SPARE_PRIMITIVES = 6
 
 @register_task
 class CollectScrews(PlacementTask):
+    """Put every loose screw into the small-parts tray. (`workbench_gym/CollectScrews-v0`)
+
+    **Task description:** Collect all the loose screws on the bench into the small-parts tray; the other tools stay
+    where they are.
+
+    **Randomizations:** Each `reset(seed=)` samples the bench: `n_tools` tools of random category, size and colour
+    at random poses (packed by `density`), the bins and the small-parts tray; then a few screws among the other
+    tools, every screw graspable. The instruction's phrasing comes from `instruction_split`'s templates;
+    `variant_split="unseen"` makes goals held-out size x colour variants.
+
+    **Success conditions:** Every screw inside the tray; partial credit is the fraction that is.
+    """
+
     name = "CollectScrews"
     max_primitives = 14
     goal_families = ("screw",)

@@ -63,8 +63,9 @@ def view_of(record) -> View:
     return View(record.rgb, record.depth, record.intrinsics, record.extrinsics, record.camera)
 
 
-def examples_from_records(records: Iterable, config: ProposalConfig = ProposalConfig(), progress: bool = True) -> Examples:
+def examples_from_records(records: Iterable, config: ProposalConfig | None = None, progress: bool = True) -> Examples:
     """Proposals of every record, cut as the backend cuts them, labelled by overlap with the annotated masks."""
+    config = config or ProposalConfig()
     from tqdm import tqdm
 
     crops, geos, cats, cols = [], [], [], []
