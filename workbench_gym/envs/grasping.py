@@ -39,7 +39,7 @@ TURNS = {"nut": (math.pi / 3, -math.pi / 3), "tape_measure": (math.pi / 2,)}
 #: The Panda's finger pad seen from above (measured from its collision shape): half its width across the closing
 #: direction, and its thickness along it beyond the opening.
 PAD_HALF_WIDTH, PAD_THICKNESS = 0.0145, 0.015
-CLEAR = 0.002  # metres between a landing pad and a neighbour's footprint that count as clear
+CLEAR = 0.002  # metres between a landing pad and a neighbour's footprint that count as clear (`blocking_neighbour`)
 SLID = 0.01  # metres between the hand and the grasp region's centre from which a held tool counts as held off-centre
 HAND_REACH = (0.05, 0.08, 0.105)  # metres from the grasp point along the closing direction where the hand's body is
 
@@ -47,20 +47,21 @@ HAND_REACH = (0.05, 0.08, 0.105)  # metres from the grasp point along the closin
 def grasp_action(world: World, tool: ObjectSpec, attempt: int = 0) -> Pick:
     """The privileged Pick of a tool (`attempt` 0, 1, ... after failed ones).
 
-    The first attempt grasps the region's centre with the fingers 2.5 cm wider than the region, unless a finger would
-    land on a neighbour or the hand's body on a bin's wall; then, and on every retry, it takes the other grasps
-    (`grasp_options`) in order of how far they keep from both, best first: a finger landing on a neighbour stops the
-    hand short. (`place_action` sets a tool held off its region's centre down as if held at the centre.)
+    The first attempt grasps the region's centre with the fingers 2.5 cm wider than the region. Retries take the other
+    grasps (`grasp_options`) in order of how far the fingers land from the neighbours as they lie now and the hand's
+    body from the bins' walls, best first: a finger landing on a neighbour stops the hand short. (Judging the first
+    grasp by the same footprints, coarse as they are, moved grasps that work: on dev seeds 2000-2199 SortTools fell
+    from 97.5% to 95.5%.) `place_action` sets a tool held off its region's centre down as if held at the centre.
     """
     options = grasp_options(world, tool)
+    if attempt == 0:
+        return options[0]
     spec = world.current_spec()
     others = [part for o in spec.objects if o.name != tool.name for part in o.outline().parts]
     walls = [part for c in spec.containers for part in c.outline().parts]
     clearance = [min(finger_clearance(pick, others), hand_clearance(pick, walls)) for pick in options]
-    if attempt == 0 and clearance[0] >= CLEAR:
-        return options[0]
     ranked = sorted(range(1, len(options)), key=lambda i: -clearance[i])
-    return options[ranked[(attempt - 1) % len(ranked)] if attempt else ranked[0]]
+    return options[ranked[(attempt - 1) % len(ranked)]]
 
 
 def grasp_options(world: World, tool: ObjectSpec) -> list[Pick]:
