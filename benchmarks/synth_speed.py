@@ -79,7 +79,7 @@ def pybullet(size: int, scenes: int, workers: list[int]) -> dict:
     runs = [pipeline_rate(config, w) for w in workers]
     best = max(r["images_per_s"] for r in runs)
     return {
-        "renderer": "pybullet", "size": size, "views_per_scene": 2 + config.orbit_views, "runs": runs,
+        "renderer": "pybullet", "size": size, "views_per_scene": config.views_per_scene, "runs": runs,
         "cpu_ms_per_image_by_stage": stage_breakdown(config, min(scenes, 10)),
         "images_per_s": best, "target_images_per_s": TARGET_PYBULLET_IMAGES_PER_S, "meets_target": best >= TARGET_PYBULLET_IMAGES_PER_S,
     }

@@ -117,6 +117,7 @@ def test_generate_on_a_full_disk_is_one_line_and_keeps_what_was_written(tmp_path
     pytest.importorskip("pyarrow")
     import workbench_gym.synth_data.generate as generate_module
     from workbench_gym.synth_data import open_dataset
+    from workbench_gym.synth_data.randomize import SynthConfig
     from workbench_gym.synth_data.storage import Manifest
 
     out = tmp_path / "ds"
@@ -135,7 +136,7 @@ def test_generate_on_a_full_disk_is_one_line_and_keeps_what_was_written(tmp_path
     assert sorted(kept.shards) == ["00000"], "the finished shard stays recorded"
     monkeypatch.setattr(generate_module, "write_atomic", real)
     assert main(argv) == 0, "the same command finishes the dataset"
-    assert len(open_dataset(out)) == 4 * 6
+    assert len(open_dataset(out)) == 4 * SynthConfig().views_per_scene
 
 
 def _without(module: str, argv: list[str]) -> subprocess.CompletedProcess:

@@ -86,7 +86,7 @@ def test_lerobot_v30_layout_is_what_lerobot_reads(episodes, tmp_path):
     assert table.column("index").to_pylist() == list(range(info["total_frames"]))
     assert table.column("episode_index").to_pylist() == [0] * len(episodes[0]) + [1] * len(episodes[1])
     datasets = pytest.importorskip("datasets")
-    ds = datasets.load_dataset("parquet", data_files=str(root / "data/chunk-000/*.parquet"), split="train")
+    ds = datasets.load_dataset("parquet", data_files=str(root / "data/chunk-000/*.parquet"), split="train", cache_dir=str(tmp_path / "hf"))
     assert len(ds) == info["total_frames"] and len(ds[0]["action"]) == len(ACTION_NAMES)
 
 

@@ -46,7 +46,7 @@ def test_a_small_dataset_loads_with_load_dataset_and_rgb_is_an_image(tmp_path):
     out = tmp_path / "ds"
     manifest = generate(SynthConfig(scenes=2, seed=1, size=32, scenes_per_shard=2), out, progress=False)
     assert manifest.counts["images"].get("test", 0) == 0
-    loaded = datasets.load_dataset(str(out))
+    loaded = datasets.load_dataset(str(out), cache_dir=str(tmp_path / "hf"))  # its cache key is the folder name, not the files
     assert list(loaded) == ["train"] and len(loaded["train"]) == manifest.counts["images"]["train"]
     assert isinstance(loaded["train"].features["rgb"], datasets.Image)
     image = loaded["train"][0]["rgb"]

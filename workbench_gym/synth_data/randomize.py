@@ -79,8 +79,8 @@ class SynthConfig:
 
     @property
     def views_per_scene(self) -> int:
-        """Images of each scene: the front and overhead cameras and the orbit views (see `draw_scene`)."""
-        return 2 + self.orbit_views
+        """Images of each scene: the front and overhead cameras, the orbit views and the wrist looks (see `draw_scene`)."""
+        return 2 + self.orbit_views + self.wrist_views
 
     @property
     def n_shards(self) -> int:
