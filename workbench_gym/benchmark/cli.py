@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from workbench_gym.benchmark.planners import PlannerChoice
-from workbench_gym.benchmark.runner import run_suite
-from workbench_gym.benchmark.suite import load_suite
-
 
 def add_suite_arguments(parser: argparse.ArgumentParser) -> None:
     """The suite's options of `eval` (the planner, backend, options, Ray address and --out are `eval`'s own)."""
@@ -22,6 +18,10 @@ def add_suite_arguments(parser: argparse.ArgumentParser) -> None:
 def run_suite_command(args, planner_options: dict, env_options: dict) -> int:
     """Run the suite the arguments name (`planner_options` as `evaluate.planner_options` checked them) and say where
     the card is. The suite fixes every env option; one given on the command line is an error."""
+    from workbench_gym.benchmark.planners import PlannerChoice
+    from workbench_gym.benchmark.runner import run_suite
+    from workbench_gym.benchmark.suite import load_suite
+
     if env_options:
         raise ValueError(f"the suite fixes the environment options; drop {sorted('--' + k.replace('_', '-') for k in env_options)}")
     planner = PlannerChoice(args.planner, planner_options)
