@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from workbench_gym.envs.high_level import Ask, Done, HighLevelAction, Pick, Place
+from workbench_gym.envs.high_level import Ask, Done, HighLevelAction, Pick
 from workbench_gym.envs.language import phrase, referring_expressions
 from workbench_gym.envs.task import Task, register_task
 from workbench_gym.envs.tasks.goals import LIFT_HEIGHT, goal_candidates, graspable, lift, sample_until, tool_info
@@ -87,7 +87,9 @@ class ClarifyTool(Task):
             if not self.acted_before_asking:
                 self.asked = True
             return self.reply
-        if isinstance(action, (Pick, Place)) and not self.asked:
+        # A pick is acting on a guess. A place only sets down what the hand already held: in a chain, the tool an
+        # earlier step left there (an episode of this task alone starts empty-handed, so it never happens there).
+        if isinstance(action, Pick) and not self.asked:
             self.acted_before_asking = True
         return ""
 
