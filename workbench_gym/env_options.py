@@ -23,7 +23,9 @@ def _argument(name: str, kind, default, metadata) -> dict:
         arguments["choices"] = list(metadata["choices"])
     if "metavar" in metadata:
         arguments["metavar"] = metadata["metavar"]
-    if get_origin(kind) is tuple:
+    if kind is bool:  # --swap-target / --no-swap-target
+        arguments["action"] = argparse.BooleanOptionalAction
+    elif get_origin(kind) is tuple:
         items = get_args(kind)
         arguments.update(type=items[0], nargs="+" if items[-1] is Ellipsis else len(items))
     else:

@@ -13,6 +13,7 @@ from dataclasses import asdict
 import numpy as np
 
 from workbench_gym.arguments import nonnegative_int, positive_int, task_name, writable_file
+from workbench_gym.benchmark.cli import add_suite_arguments, run_suite_command
 from workbench_gym.env_options import add_env_arguments, env_options
 from workbench_gym.envs.config import EnvConfig
 from workbench_gym.extras import require
@@ -139,19 +140,24 @@ def planner_options(args: argparse.Namespace) -> dict | None:
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """The `eval` subcommand's options."""
     add_planner_arguments(parser, default="vlm")
-    parser.add_argument("--task", action="append", required=True, help="task name; repeat for several")
+    parser.add_argument("--task", action="append", help="task name; repeat for several (or --suite)")
     parser.add_argument("--episodes", type=positive_int, default=10)
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="episodes use seeds seed, seed+1, ...")
     parser.add_argument("--ray-address", help="fan episodes out as Ray tasks on this cluster ('local' starts one here)")
     parser.add_argument("--workers", type=positive_int, default=2, help="Ray tasks per task evaluated")
-    parser.add_argument("--out", required=True, help="results JSON path")
+    parser.add_argument("--out", required=True, help="results JSON path (with --suite: the results folder)")
     parser.add_argument("--markdown", help="also write the table here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_env_arguments(parser, skip=("control_mode",))  # the planner chooses the control mode
+    add_suite_arguments(parser)
     parser.set_defaults(run=run_eval)
 
 
 def run_eval(args) -> int:
+    if args.suite:
+        return run_suite_command(args, planner_options(args) or {}, env_options(args))
+    if not args.task:
+        raise ValueError("eval needs --task (one or more), or --suite")
     tasks = [task_name(t) for t in args.task]
     options = planner_options(args) or {}
     out = writable_file(args.out, "--out")

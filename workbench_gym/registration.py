@@ -23,8 +23,9 @@ TASK_STEPS = {
     "FetchTool": 200,
     "PickTool": 200,
     "PlaceTool": 200,
-    "ReachTool": 50,
     "SortTools": 200,
+    "ChainTools": 1000,  # registered once the tasks it chains are
+    "ReachTool": 50,
 }
 
 

@@ -9,6 +9,8 @@ import warnings
 from dataclasses import dataclass, field, fields, replace
 
 from workbench_gym.envs.controllers import CONTROLLERS
+from workbench_gym.scenes.catalog import TOOLS
+from workbench_gym.scenes.perturb import FACTORS, check_factors
 from workbench_gym.scenes.sampler import MAX_TOOLS
 from workbench_gym.scenes.spec import image_size_problem
 from workbench_gym.sim.world import RENDERERS, SimConfig
@@ -45,6 +47,10 @@ class EnvConfig:
     `renderer` "egl" renders cameras on a GPU where one is present (else TinyRenderer, with a
     warning); it overrides `sim.renderer`. Each field's metadata (choices, help) makes its command-line option
     (`workbench_gym.env_options`), so every command takes the options `gym.make` takes.
+    `perturb` names perturbation factors (`scenes.perturb.FACTORS`: lighting, bench, camera, clutter,
+    tool_colour, physics) drawn from each scene's seed; none by default. `swap_target` trades the
+    places of the tool the instruction names and another tool after the goal is chosen (tasks that
+    name one tool). `goal_categories` limits goals to those catalog categories (tasks that name one tool).
     """
 
     obs_mode: str = field(default="state", metadata={"choices": OBS_MODES, "help": "what observations hold"})
@@ -60,6 +66,9 @@ class EnvConfig:
     instruction_split: str = field(default="train", metadata={"choices": INSTRUCTION_SPLITS, "help": "instruction phrasings"})
     variant_split: str = field(default="seen", metadata={"choices": VARIANT_SPLITS, "help": "tool variants goals use"})
     renderer: str = field(default="tiny", metadata={"choices": RENDERERS, "help": "what draws camera frames"})
+    perturb: tuple[str, ...] = field(default=(), metadata={"choices": FACTORS, "help": "perturbation factors, drawn from each scene's seed"})
+    swap_target: bool = field(default=False, metadata={"help": "trade the named tool's place with another's after the goal is chosen"})
+    goal_categories: tuple[str, ...] = field(default=(), metadata={"choices": tuple(TOOLS), "help": "goals only of these tool categories"})
     sim: SimConfig = field(default_factory=SimConfig)
 
     def __post_init__(self):
@@ -83,6 +92,12 @@ class EnvConfig:
         object.__setattr__(self, "cameras", tuple(self.cameras))
         if not self.cameras or any(c not in CAMERAS for c in self.cameras) or len(set(self.cameras)) != len(self.cameras):
             bad("cameras", self.cameras, f"distinct names from {CAMERAS}")
+        object.__setattr__(self, "perturb", check_factors(self.perturb))
+        if not isinstance(self.swap_target, bool):
+            bad("swap_target", self.swap_target, "True or False")
+        object.__setattr__(self, "goal_categories", (self.goal_categories,) if isinstance(self.goal_categories, str) else tuple(self.goal_categories))
+        if any(c not in TOOLS for c in self.goal_categories):
+            bad("goal_categories", self.goal_categories, f"catalog tool categories from {sorted(TOOLS)}")
         for name in ("image_size", "render_size"):
             problem = image_size_problem(getattr(self, name))
             if problem:

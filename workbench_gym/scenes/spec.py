@@ -31,6 +31,9 @@ from workbench_gym.scenes.geometry import BodyGeometry, build_geometry, containe
 
 SPEC_VERSION = 1
 CAMERA_MOUNTS = ("world", "wrist")
+BENCH_TEXTURES = ("grain", "checker", "speckle")
+#: Fields added for perturbations; left out of the JSON while unset, so unperturbed specs keep their JSON byte for byte.
+OPTIONAL_FIELDS = {"bench": {"texture": None}, "object": {"mass": None, "friction": None, "tint": None, "distractor": False}}
 #: Largest camera image: 4096 per side and 2**23 pixels (4096 x 2048), about 100 MB of RGB, depth and ids a frame.
 #: A 10**9-pixel camera makes PyBullet abort (std::bad_alloc) or the machine kill the process.
 MAX_IMAGE_SIDE = 4096
@@ -62,6 +65,12 @@ class ObjectSpec:
     size: str
     colour: str
     pose: Pose
+    #: Perturbations of one instance (None: the catalog's): mass in kg, lateral friction, and an RGB factor in
+    #: (0, 1] on how its colours render (the named colour, which instructions use, stays).
+    mass: float | None = None
+    friction: float | None = None
+    tint: tuple[float, float, float] | None = None
+    distractor: bool = False  # added by a perturbation: clutter, never a task's goal
 
     @property
     def display_name(self) -> str:
@@ -92,6 +101,7 @@ class BenchSpec:
     center: tuple[float, float] = (0.55, 0.0)
     height: float = 0.75
     colour: str = "wood"
+    texture: str | None = None  # one of BENCH_TEXTURES, drawn over the colour; None: plain
 
     @property
     def lo(self) -> np.ndarray:
@@ -162,7 +172,11 @@ class SceneSpec:
 
     # --- JSON ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {"version": SPEC_VERSION, **asdict(self)}
+        data = {"version": SPEC_VERSION, **asdict(self)}
+        _drop_unset(data["bench"], OPTIONAL_FIELDS["bench"])
+        for obj in (*data["tools"], *data["containers"]):
+            _drop_unset(obj, OPTIONAL_FIELDS["object"])
+        return data
 
     def to_json(self, indent: int | None = 1) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -197,6 +211,12 @@ class SceneSpec:
         except RecursionError:
             raise SceneSpecError("<json>", "nested too deeply to be a scene spec") from None
         return cls.from_dict(data, check)
+
+
+def _drop_unset(item: dict, defaults: dict[str, Any]) -> None:
+    for key, default in defaults.items():
+        if item[key] == default:
+            del item[key]
 
 
 def _list(data: dict, key: str) -> list:
@@ -276,6 +296,14 @@ def _check_object(obj: ObjectSpec, path: str, allowed: dict) -> None:
         raise SceneSpecError(f"{path}.pose", f"expected a Pose, got {brief(obj.pose)}")
     _finite_vector(obj.pose.position, 3, f"{path}.pose.position")
     _finite_vector(obj.pose.rpy, 3, f"{path}.pose.rpy")
+    if obj.mass is not None:
+        _positive(obj.mass, f"{path}.mass")
+    if obj.friction is not None and not (isinstance(obj.friction, (int, float)) and 0 < obj.friction <= 2):
+        raise SceneSpecError(f"{path}.friction", f"must be a lateral friction in (0, 2], got {brief(obj.friction)}")
+    if obj.tint is not None:
+        tint = _finite_vector(obj.tint, 3, f"{path}.tint")
+        if np.any(tint <= 0) or np.any(tint > 1):
+            raise SceneSpecError(f"{path}.tint", f"must be three factors in (0, 1], got {brief(obj.tint)}")
 
 
 def _check_placement(spec: SceneSpec, obj: ObjectSpec, path: str) -> None:
@@ -311,6 +339,8 @@ def check_fields(spec: SceneSpec) -> SceneSpec:
     _choice(b.colour, "bench.colour", COLOURS, "colour")
     if spec.seed is not None and not (isinstance(spec.seed, numbers.Integral) and not isinstance(spec.seed, (bool, np.bool_))):
         raise SceneSpecError("seed", f"must be an integer or null, got {brief(spec.seed)}")
+    if b.texture is not None and b.texture not in BENCH_TEXTURES:
+        raise SceneSpecError("bench.texture", f"unknown texture {brief(b.texture)}; expected None or one of {BENCH_TEXTURES}")
 
     for group, allowed in (("containers", CONTAINERS), ("tools", TOOLS)):
         for i, obj in enumerate(getattr(spec, group)):

@@ -26,6 +26,7 @@ from workbench_gym.scenes.catalog import COLOURS, MATERIAL_COLOURS
 from workbench_gym.scenes.geometry import BodyGeometry
 from workbench_gym.scenes.parts import Part, quat_from_euler, quat_to_matrix
 from workbench_gym.scenes.spec import ObjectSpec
+from workbench_gym.scenes.textures import bench_pattern
 
 _SHAPE_TYPES = {"box": pybullet.GEOM_BOX, "cylinder": pybullet.GEOM_CYLINDER, "capsule": pybullet.GEOM_CAPSULE, "mesh": pybullet.GEOM_MESH}
 
@@ -58,10 +59,23 @@ def palette_texture() -> str:
     for i, rgb in enumerate(_PALETTE):
         row, col = divmod(i, _GRID)
         image[row * _BLOCK:(row + 1) * _BLOCK, col * _BLOCK:(col + 1) * _BLOCK] = np.round(np.asarray(rgb) * 255)
+    return _tga("palette", image)
+
+
+@lru_cache(maxsize=None)
+def bench_texture(pattern: str) -> str:
+    """Path of a bench-top pattern (`scenes.textures`) as a TGA; PyBullet multiplies it with the bench colour."""
+    shade = np.round(bench_pattern(pattern) * 255).astype(np.uint8)
+    return _tga(f"bench_{pattern}", np.repeat(shade[..., None], 3, axis=2))
+
+
+def _tga(prefix: str, image: np.ndarray) -> str:
+    """Write an (H, W, 3) uint8 image once as an uncompressed TGA (PyBullet's loader rejects PPM); its path."""
+    height, width = image.shape[:2]
     # 18-byte TGA header: uncompressed true-colour, origin top-left, 24 bits per pixel, BGR order.
-    header = bytes([0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, size & 255, size >> 8, size & 255, size >> 8, 24, 0x20])
-    data = header + image[..., ::-1].tobytes()
-    return _write_once(f"palette_{hashlib.sha1(data).hexdigest()[:12]}.tga", data)
+    header = bytes([0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, width & 255, width >> 8, height & 255, height >> 8, 24, 0x20])
+    data = header + np.ascontiguousarray(image[..., ::-1]).tobytes()
+    return _write_once(f"{prefix}_{hashlib.sha1(data).hexdigest()[:12]}.tga", data)
 
 
 def _palette_uv(rgb) -> tuple[float, float]:
@@ -135,6 +149,8 @@ def build_body(client, obj: ObjectSpec, static: bool, texture: int) -> tuple[int
     frame = BodyFrame(com)
     visual = client.createVisualShape(pybullet.GEOM_MESH, fileName=visual_file)
     position, orientation = frame.to_bullet(obj.pose.position, quat_from_euler(*obj.pose.rpy))
+    mass = obj.mass if obj.mass is not None else mass  # the spec's perturbed values, else the catalog's
+    friction = obj.friction if obj.friction is not None else geometry.friction
     body = client.createMultiBody(
         baseMass=0.0 if static else mass,
         baseCollisionShapeIndex=_collision_shape(client, list(geometry.parts), com),
@@ -143,6 +159,6 @@ def build_body(client, obj: ObjectSpec, static: bool, texture: int) -> tuple[int
         baseOrientation=orientation,
         useMaximalCoordinates=True,
     )
-    client.changeVisualShape(body, -1, textureUniqueId=texture, rgbaColor=[1, 1, 1, 1])
-    client.changeDynamics(body, -1, lateralFriction=geometry.friction, rollingFriction=1e-4, spinningFriction=1e-3)
+    client.changeVisualShape(body, -1, textureUniqueId=texture, rgbaColor=[*(obj.tint or (1, 1, 1)), 1])
+    client.changeDynamics(body, -1, lateralFriction=friction, rollingFriction=1e-4, spinningFriction=1e-3)
     return body, frame

@@ -6,6 +6,7 @@ gives bit-identical states whatever the client did before. Knows nothing of task
 
 from __future__ import annotations
 
+import copy
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from workbench_gym.scenes.catalog import COLOURS
 from workbench_gym.scenes.parts import quat_from_euler, quat_to_matrix
 from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
 from workbench_gym.sim import egl
-from workbench_gym.sim.bodies import BodyFrame, build_body, palette_texture
+from workbench_gym.sim.bodies import BodyFrame, bench_texture, build_body, palette_texture
 from workbench_gym.sim.camera import Camera, CameraFrame
 from workbench_gym.sim.robot import HAND_LINK, PEDESTAL_RGBA, PEDESTAL_WIDTH, Panda
 
@@ -186,6 +187,8 @@ class World:
         self.bench_body = self._static_box(
             bench.size, (*bench.center, bench.height - bench.size[2] / 2), (*COLOURS[bench.colour], 1)
         )
+        if bench.texture is not None:  # a perturbed bench top
+            c.changeVisualShape(self.bench_body, -1, textureUniqueId=c.loadTexture(bench_texture(bench.texture)))
         pedestal = self._static_box((PEDESTAL_WIDTH, PEDESTAL_WIDTH, bench.height), (*ROBOT_BASE, bench.height / 2), PEDESTAL_RGBA)
         self.robot = Panda(c, (*ROBOT_BASE, bench.height))
 
@@ -270,6 +273,15 @@ class World:
         quaternions = poses[:, 3:]
         pairs = (quaternions[:, :, None] * quaternions[:, None, :]).reshape(-1, 16, 1)
         return poses[:, :3] - np.matmul(self._tool_com_forms, pairs)[..., 0], quaternions
+
+    def current_spec(self) -> SceneSpec:
+        """A copy of the spec with every object's pose replaced by its simulated pose now (privileged)."""
+        spec = copy.deepcopy(self.spec)
+        for obj in spec.objects:
+            position, quaternion = self.object_pose(obj.name)
+            obj.pose.position = tuple(float(v) for v in position)
+            obj.pose.rpy = tuple(float(v) for v in pybullet.getEulerFromQuaternion(quaternion.tolist()))
+        return spec
 
     def fallen_objects(self) -> list[str]:
         """Names of tools and containers that are off the bench or below its top."""

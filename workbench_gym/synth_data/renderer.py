@@ -19,10 +19,7 @@ writes the resting poses back into a copy of the spec, so every renderer draws e
 
 from __future__ import annotations
 
-import copy
 from typing import Protocol, runtime_checkable
-
-import pybullet
 
 from workbench_gym.registry import Registry
 from workbench_gym.scenes.spec import SceneSpec
@@ -53,12 +50,7 @@ def world_cameras(spec: SceneSpec) -> list[str]:
 
 def settled_spec(world: World) -> SceneSpec:
     """A copy of the world's spec with every object's pose replaced by its pose in the world now."""
-    spec = copy.deepcopy(world.spec)
-    for obj in spec.objects:
-        position, quaternion = world.object_pose(obj.name)
-        obj.pose.position = tuple(float(v) for v in position)
-        obj.pose.rpy = tuple(float(v) for v in pybullet.getEulerFromQuaternion(quaternion.tolist()))
-    return spec
+    return world.current_spec()
 
 
 def settle_spec(spec: SceneSpec, world: World | None = None) -> SceneSpec:

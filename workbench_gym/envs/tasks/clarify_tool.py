@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from workbench_gym.envs.high_level import Ask, Done, HighLevelAction, Pick, Place
+from workbench_gym.envs.high_level import Ask, Done, HighLevelAction, Pick
 from workbench_gym.envs.language import phrase, referring_expressions
 from workbench_gym.envs.task import Task, register_task
 from workbench_gym.envs.tasks.goals import LIFT_HEIGHT, goal_candidates, graspable, lift, sample_until, tool_info
@@ -44,7 +44,7 @@ class ClarifyTool(Task):
         "test": ("could you grab the {ref}?", "I need the {ref}"),
     }
 
-    def _ambiguous(self, spec: SceneSpec) -> tuple[SceneSpec, tuple[str, str]] | None:
+    def ambiguous(self, spec: SceneSpec) -> tuple[SceneSpec, tuple[str, str]] | None:
         """The scene with a goal's twin recoloured like it, and the twins' names; None if no pair works.
 
         A twin is a graspable tool of the goal's category in another size. Recoloured alike, "the
@@ -65,12 +65,12 @@ class ClarifyTool(Task):
         return None
 
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
-        spec = sample_until(self, rng, lambda s: self._ambiguous(s) is not None, n_tools=max(self.config.n_tools, 6))
-        spec, self._twin_names = self._ambiguous(spec)
+        spec = sample_until(self, rng, lambda s: self.ambiguous(s) is not None, n_tools=max(self.config.n_tools, 6))
+        spec, self.twin_names = self.ambiguous(spec)
         return spec
 
     def reset(self, world: World, rng: np.random.Generator) -> str:
-        a, b = (next(t for t in world.spec.tools if t.name == name) for name in self._twin_names)
+        a, b = (next(t for t in world.spec.tools if t.name == name) for name in self.twin_names)
         self.target = a if self.config.variant_split == "unseen" else (a, b)[int(rng.integers(2))]
         self.asked = False
         self.acted_before_asking = False
@@ -87,7 +87,9 @@ class ClarifyTool(Task):
             if not self.acted_before_asking:
                 self.asked = True
             return self.reply
-        if isinstance(action, (Pick, Place)) and not self.asked:
+        # A pick is acting on a guess. A place only sets down what the hand already held: in a chain, the tool an
+        # earlier step left there (an episode of this task alone starts empty-handed, so it never happens there).
+        if isinstance(action, Pick) and not self.asked:
             self.acted_before_asking = True
         return ""
 

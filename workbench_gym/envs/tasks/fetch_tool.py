@@ -31,6 +31,7 @@ class FetchTool(PlacementTask):
 
     name = "FetchTool"
     max_primitives = 8
+    keep_clear = (HANDOVER_AREA,)
     templates = {
         "train": ("get me the {ref}", "bring me the {ref}", "fetch the {ref}"),
         "test": ("hand me the {ref}", "I need the {ref}, can you pass it over?"),

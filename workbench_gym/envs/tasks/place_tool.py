@@ -54,14 +54,14 @@ class PlaceTool(PlacementTask):
     }
 
     @staticmethod
-    def _fits_somewhere(spec: SceneSpec, tool: ObjectSpec) -> bool:
+    def fits_somewhere(spec: SceneSpec, tool: ObjectSpec) -> bool:
         return any(accepts(c, tool) for c in spec.containers)
 
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
-        return sample_scene_with_goal(self, rng, self._fits_somewhere)
+        return sample_scene_with_goal(self, rng, self.fits_somewhere)
 
     def reset(self, world: World, rng: np.random.Generator) -> str:
-        candidates = goal_candidates(self, world.spec, self._fits_somewhere)
+        candidates = goal_candidates(self, world.spec, self.fits_somewhere)
         tool, refs = candidates[int(rng.integers(len(candidates)))]
         containers = [c for c in world.spec.containers if accepts(c, tool)]
         container = containers[int(rng.integers(len(containers)))]

@@ -54,13 +54,16 @@ class PlacementTask(Task):
         if held is not None:
             for tool, zone in self.goals:
                 if tool.name == held:
-                    slot = sum(in_zone(world, other, zone) for other, z in self.goals if z == zone)
+                    # The next free slot: every tool already there counts (a chain's earlier steps may have left some).
+                    slot = sum(in_zone(world, other, zone) for other in world.spec.tools if other.name != held)
                     tool_yaw = zone.yaw if zone.name != HANDOVER else None
                     return place_action(world, tool, zone.slot(slot), zone.floor_z, tool_yaw)
             # A neighbour came up instead of the goal tool: put it back down where it is.
             stray = next(o for o in world.spec.objects if o.name == held)
             return place_action(world, stray, world.robot.ee_pose()[0][:2], world.spec.bench.height)
-        for tool, zone in self.goals:
-            if not in_zone(world, tool, zone):
-                return self.oracle_pick(world, tool)
+        misplaced = [tool for tool, zone in self.goals if not in_zone(world, tool, zone)]
+        if misplaced:
+            # Fewest grasps first: a tool whose grasp keeps failing (fingers landing on a neighbour) waits until the
+            # other goal tools, often that neighbour, have been moved away, instead of using up the primitive budget.
+            return self.oracle_pick(world, min(misplaced, key=lambda tool: self.pick_attempts[tool.name]))
         return Done()

@@ -42,6 +42,7 @@ class SortTools(PlacementTask):
 
     name = "SortTools"
     max_primitives = 18
+    goal_families = tuple(FAMILY_BINS)
     templates = {
         "train": ("organise the bench: wrenches left, screwdrivers middle, pliers right",
                   "sort the tools: wrenches in the left bin, screwdrivers in the middle bin, pliers in the right bin"),
@@ -57,7 +58,15 @@ class SortTools(PlacementTask):
 
     def reset(self, world: World, rng: np.random.Generator) -> str:
         bins = {c.name: container_zone(c) for c in world.spec.containers}
-        self.goals = [(t, bins[FAMILY_BINS[get_category(t.category).family]]) for t in world.spec.tools]
+        # Every wrench, screwdriver and pliers on the open bench or in its bin already. A bench may hold other tools
+        # too, and a chain's bench tools that earlier steps put elsewhere (those filters keep every tool of a plain scene).
+        self.goals = []
+        for tool in world.spec.tools:
+            family = get_category(tool.category).family
+            if family in FAMILY_BINS and not tool.distractor:
+                zone = bins[FAMILY_BINS[family]]
+                if fits(tool, zone) and (graspable(world.spec, tool) or in_zone(world, tool, zone)):
+                    self.goals.append((tool, zone))
         text = phrase(self.templates, self.config.instruction_split, rng)
         self.any_bins = "their own" in text or "group" in text
         return text

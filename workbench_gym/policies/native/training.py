@@ -24,7 +24,7 @@ from workbench_gym.policies.backend import View
 from workbench_gym.policies.native.features import features
 from workbench_gym.policies.native.model import GroundingModel, ModelConfig
 from workbench_gym.policies.native.text import TextEncoder, shared_encoder
-from workbench_gym.policies.native.vocabulary import BANK, CATEGORIES, COLOUR_WORDS, parse, positives
+from workbench_gym.policies.native.vocabulary import BANK, CATEGORIES, COLOUR_WORDS, category_texts, parse, positives
 from workbench_gym.policies.perception.proposals import ProposalConfig, analyse
 from workbench_gym.scenes.catalog import CATALOG
 
@@ -92,11 +92,30 @@ def examples_from_records(records: Iterable, config: ProposalConfig | None = Non
     return Examples(torch.cat(crops), torch.cat(geos), torch.tensor(cats), torch.tensor(cols))
 
 
-def new_model(text_encoder: TextEncoder | None = None, config: ModelConfig = ModelConfig(), seed: int = 0) -> GroundingModel:
-    """An untrained model carrying the MiniLM embeddings of the phrase bank."""
+def new_model(text_encoder: TextEncoder | None = None, config: ModelConfig = ModelConfig(), seed: int = 0,
+              bank: tuple[str, ...] = BANK) -> GroundingModel:
+    """An untrained model carrying the MiniLM embeddings of the phrase bank (`without_categories` gives a smaller one)."""
     torch.manual_seed(seed)
-    embeddings = torch.from_numpy((text_encoder or shared_encoder()).encode(list(BANK)))
-    return GroundingModel(config, BANK, embeddings)
+    embeddings = torch.from_numpy((text_encoder or shared_encoder()).encode(list(bank)))
+    return GroundingModel(config, bank, embeddings)
+
+
+def without_categories(examples: Examples, categories: Iterable[str]) -> tuple[Examples, tuple[str, ...]]:
+    """Examples and a phrase bank for a model that never learns these categories (zero-shot at test time).
+
+    The crops of their objects are dropped, and so are the bank phrases that name only them ("claw hammer", "nail
+    hammer"; "pliers" stays while another pliers category is trained): the backend then embeds those words with the
+    text encoder alone, as it does any phrase outside the bank.
+    """
+    categories = tuple(categories)
+    unknown = [c for c in categories if c not in CATEGORIES]
+    if unknown:
+        raise ValueError(f"unknown categories {unknown}; expected some of {list(CATEGORIES)}")
+    keep = ~torch.isin(examples.category, torch.tensor([CATEGORIES.index(c) for c in categories], dtype=examples.category.dtype))
+    kept = Examples(examples.crops[keep], examples.geometry[keep], examples.category[keep], examples.colour[keep])
+    named_by_others = {t for c in CATEGORIES if c not in categories for t in category_texts(c)}
+    only_theirs = {t for c in categories for t in category_texts(c)} - named_by_others
+    return kept, tuple(t for t in BANK if t not in only_theirs)
 
 
 def _augment(crops: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
