@@ -12,7 +12,7 @@ from collections import Counter
 
 import numpy as np
 
-from workbench_gym.envs.language import phrase
+from workbench_gym.language.expressions import phrase
 from workbench_gym.envs.task import register_task
 from workbench_gym.envs.tasks.goals import graspable, sample_until
 from workbench_gym.envs.tasks.placement import PlacementTask, container_zone, fits, in_zone

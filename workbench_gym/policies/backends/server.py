@@ -21,7 +21,7 @@ from typing import Any
 
 from workbench_gym.policies.backend import Backend
 from workbench_gym.policies.backends.prompts import parse_prompt
-from workbench_gym.policies.backends.replies import regions_to_json, steps_to_json
+from workbench_gym.policies.backends.replies import regions_to_json, task_to_json
 from workbench_gym.policies.backends.wire import decode_image, view_from_payload
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def complete(backend: Backend, body: dict) -> str:
         return regions_to_json(backend.ground(view, prompt.argument))
     if prompt.task == "answer":
         return backend.answer(view, prompt.argument)
-    return steps_to_json(backend.plan(view, prompt.argument))
+    return task_to_json(backend.plan(view, prompt.argument))
 
 
 class BackendServer(ThreadingHTTPServer):
