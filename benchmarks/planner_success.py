@@ -95,6 +95,10 @@ def _runs(seeds: list[int], size: int) -> list[tuple[int, int]]:
 
 def _job(job: tuple) -> list[dict]:
     task, planner, seeds, instructions, backend, backend_options, env_options = job
+    if planner == "vlm":  # load MiniLM and the reader once, before any decision is timed
+        from workbench_gym.language.reader import read_instruction
+
+        read_instruction("warm up")
     return run_episodes(task, planner, seeds, backend, backend_options, instructions=instructions, **env_options)
 
 
@@ -108,7 +112,7 @@ def run_jobs(jobs: list[tuple], workers: int) -> list[list[dict]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--episodes", type=int, default=50, help="episodes per row with --phrasings env")
+    parser.add_argument("--episodes", type=int, help="episodes per row (default: 50 with --phrasings env, every row of a set)")
     parser.add_argument("--seeds", type=int, default=TEST_SEEDS, help="first seed with --phrasings env (default: the test range)")
     parser.add_argument("--phrasings", default="env", help="'env' (the env's instructions) or an instruction set's folder")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
@@ -123,7 +127,7 @@ def main() -> None:
     backend_options = parse_options(args.option)
     plans = []  # (split label, task, planner, seeds, instructions)
     if args.phrasings == "env":
-        seeds = list(range(args.seeds, args.seeds + args.episodes))
+        seeds = list(range(args.seeds, args.seeds + (args.episodes or 50)))
         for split, (instructions, variants) in ENV_SPLITS.items():
             env_options = {"instruction_split": instructions, "variant_split": variants}
             for task in args.tasks:
@@ -132,12 +136,12 @@ def main() -> None:
     else:
         folder = Path(args.phrasings)
         by_task = load_set(folder)
-        problems = [p for task in args.tasks for p in check_targets(task, by_task.get(task, []), {})]
+        problems = [p for task in args.tasks for p in check_targets(task, by_task.get(task, [])[: args.episodes], {})]
         if problems:
             raise SystemExit(f"{folder}: {len(problems)} rows do not match the env's goals; the set was made for other "
                              "scenes or goals:\n" + "\n".join(problems[:20]))
         for task in args.tasks:
-            rows = by_task.get(task, [])
+            rows = by_task.get(task, [])[: args.episodes]
             if not rows:
                 raise SystemExit(f"{folder}: no rows for task {task}")
             for planner in ("oracle", "vlm") if task in RATIO_TASKS else ("vlm",):

@@ -21,6 +21,7 @@ from workbench_gym.policies.native import proposals as proposals_module  # noqa:
 from workbench_gym.policies.native.backend import NativeBackend  # noqa: E402
 from workbench_gym.policies.native.model import DEFAULT_WEIGHTS, GroundingModel, ModelConfig  # noqa: E402
 from workbench_gym.policies.native.text import TextEncoder  # noqa: E402
+from workbench_gym.language.task import StructuredTask, ToolReference  # noqa: E402
 from workbench_gym.policies.native.training import examples_from_records, new_model, train  # noqa: E402
 from workbench_gym.scenes.sampler import default_containers  # noqa: E402
 from workbench_gym.scenes.spec import BenchSpec, ObjectSpec, Pose, SceneSpec, default_cameras  # noqa: E402
@@ -130,9 +131,9 @@ def test_shipped_weights_load_with_safetensors_only(monkeypatch):
     assert "spanner" in model.bank and "hex key" in model.bank
 
 
-def test_backend_follows_protocol_and_plans_nothing(backend, truth):
+def test_backend_follows_protocol_and_plans_with_the_reader(backend, truth):
     assert isinstance(backend, Backend)
-    assert backend.plan(truth.view, "put the hammer in the left bin") is None
+    assert backend.plan(truth.view, "put the hammer in the left bin") == StructuredTask("place", ToolReference("claw_hammer"), "left bin")
 
 
 @pytest.mark.parametrize("phrase, category", [

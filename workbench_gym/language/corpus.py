@@ -67,11 +67,16 @@ GERUND_POLITE = ("would you mind", "do you mind", "how about", "could you try", 
 INDIRECT = ("I'd like you to", "I want you to", "I need you to", "I would like you to", "it would be great if you could",
             "I'd appreciate it if you could", "your next job is to", "the next thing is to", "what I need is for you to",
             "I was hoping you could", "do me a favour and", "do me a favor and", "be a pal and", "go ahead and", "let's",
-            "time to", "next, please", "now I'd like you to", "I'd love it if you'd", "is it possible to", "try to", "just")
+            "time to", "next, please", "now I'd like you to", "I'd love it if you'd", "is it possible to", "try to", "just",
+            "I was wondering whether you might be able to", "so what I'd like, if it's not too much trouble, is for you to",
+            "before I forget, could you", "when you've got a moment, I'd really appreciate it if you could",
+            "what would help me most right now is if you could", "I think the next step is to", "you'll need to",
+            "I reckon you should", "the plan is to", "our next job:", "I'm going to ask you to", "first things first,")
 FILLERS = ("hey,", "hey robot,", "ok,", "okay,", "right,", "so,", "alright,", "now,", "next,", "um,", "er,", "erm,", "uh,",
            "well,", "oh,", "right then,", "robot,", "hi,", "hello,", "listen,", "first,", "oh and", "and", "then", "quick one:",
            "when you get a sec,", "when you have a moment,", "sorry,", "excuse me,", "one more thing:", "ok so", "yeah,",
-           "good,", "great,", "cheers,", "mate,", "buddy,")
+           "good,", "great,", "cheers,", "mate,", "buddy,", "morning!", "good morning,", "hope you're well;",
+           "nice day, isn't it? anyway,", "right, where were we,", "phew, busy day.", "lovely, thanks.", "so anyway,")
 SUFFIXES = ("please", "for me", "thanks", "thank you", "cheers", "ta", "if you don't mind", "when you get a chance",
             "right now", "quickly", "now", "would you?", "could you?", "will you?", "asap", "straight away", "mate",
             "if you can", "please and thank you", "thanks a lot", "if that's ok", "when you're ready", "no rush",
@@ -86,9 +91,18 @@ TRAILING = ("it's somewhere on the bench", "I think it's around here somewhere",
             "my own is broken", "I have a nut to undo", "it's for the fence", "then we're done", "sorry about the mess",
             "I'll tell you what's next after", "the customer is waiting", "no hurry", "it's been a long day",
             "I'm halfway through a repair", "that would help a lot", "you can't miss it", "it's lying flat",
-            "it's right there in front of you", "I want to check something", "mind the other tools")
+            "it's right there in front of you", "I want to check something", "mind the other tools",
+           # remarks with words that are slots elsewhere, here saying nothing about the tool
+           "it's a big job", "I've got a fiddly little repair to do", "there's a large crate to open", "the red door is sticking",
+           "we have a small problem", "it's the last big job today", "the blue van is waiting outside", "I need to loosen a big nut",
+           "it's for a tiny screw in the hinge", "the left door hinge is loose", "the biggest job is done", "it's a long day",
+           "I have a huge pile of work", "the little one is asleep", "there's a small leak under the sink", "the green shed needs a shelf",
+           "mine's the old black one at home", "I'm working on the right-hand cabinet", "the smallest thing takes longest",
+           "I've got a wobbly table leg", "the bolts on the gate are rusty", "the screws in the shelf came loose",
+           "it's for the tray table in the kitchen", "just a quick fix", "I'll put it back in the box after")
 WHERE_REMARKS = ("on the bench", "on the workbench", "over there", "from the bench", "lying there", "off the bench",
-                 "on the table", "there", "in front of you", "from the pile")
+                 "on the table", "there", "in front of you", "from the pile", "near the front", "towards the back",
+                 "somewhere in the clutter", "among the other tools", "in that mess", "by your gripper", "out there")
 THANKS = ("thanks", "thank you", "cheers", "ta", "much appreciated", "great", "perfect", "lovely", "cool", "nice one")
 
 
@@ -147,10 +161,13 @@ UNLISTED_TOOLS = ("torque wrench", "pipe wrench", "socket wrench", "rubber malle
 PLURAL_UNLISTED = ("washers", "nails", "rivets", "drill bits", "zip ties", "clamps", "staples", "wing nuts", "cable ties")
 COLOUR_FORMS = ("{c}", "{c}", "{c}", "{c}-handled", "{c} coloured", "{c}-coloured", "{c} colored")
 COLOUR_POST = ("with the {c} handle", "with a {c} handle", "that's {c}", "that is {c}", "in {c}", "which is {c}",
-               "with the {c} grip", "with {c} handles")
-SIZE_EXTRA = {"small": ("small-sized", "pint-sized", "little-ish", "baby", "petite", "smaller-sized"),
-              "medium": ("medium-size", "mid-sized", "middling", "in-between", "normal-sized", "standard-sized", "average-size"),
-              "large": ("large-sized", "oversized", "massive", "whopping", "bigger-sized", "king-size", "hulking")}
+               "with the {c} grip", "with {c} handles", ", the {c} one,", ", the {c} ones,", "- the {c} one", "(the {c} one)")
+SIZE_EXTRA = {"small": ("small-sized", "pint-sized", "little-ish", "baby", "petite", "smaller-sized", "dinky", "tiddly",
+                        "itsy-bitsy", "miniature", "compact", "short-handled"),
+              "medium": ("medium-size", "mid-sized", "middling", "in-between", "normal-sized", "standard-sized", "average-size",
+                         "regular", "middle-size", "mid-length", "moderate-sized", "medium-length"),
+              "large": ("large-sized", "oversized", "massive", "whopping", "bigger-sized", "king-size", "hulking", "beefy",
+                        "mammoth", "long-handled", "great big", "heavy-duty")}
 ORDER_PRE = {"largest": ("largest", "biggest", "longest", "heftiest", "largest-size", "most massive", "chunkiest"),
              "smallest": ("smallest", "tiniest", "shortest", "littlest", "stubbiest", "teeniest", "smallest-size"),
              "leftmost": ("leftmost", "left-most", "left-hand-most", "far-left", "farthest-left", "furthest-left"),
@@ -167,12 +184,21 @@ ORDER_POST = {"largest": ("that's the biggest", "that is largest", "that's the l
                             "on the very right", "on the right end", "on the extreme right", "most to the right",
                             "all the way on the right", "on the right", "on the right-hand side", "to the far right",
                             "way over on the right", "on your right")}
+#: Order phrases around the noun: {n} the plural, {s} the singular ("whichever spanner is longest").
 ORDER_OF = {"largest": ("the biggest of the {n}", "the largest of the {n}", "the longest of the {n}",
-                        "whichever of the {n} is biggest", "the largest one of the {n}", "the biggest one among the {n}"),
+                        "whichever of the {n} is biggest", "the largest one of the {n}", "the biggest one among the {n}",
+                        "whichever {s} is biggest", "whichever {s} is the largest one", "the {s} that's the biggest one",
+                        "whichever {s} is longest", "the one of the {n} that is largest"),
             "smallest": ("the smallest of the {n}", "the tiniest of the {n}", "the shortest of the {n}",
-                         "whichever of the {n} is smallest", "the smallest one of the {n}", "the littlest of the {n}"),
-            "leftmost": ("the leftmost of the {n}", "the one furthest left of the {n}", "of the {n}, the one on the far left"),
-            "rightmost": ("the rightmost of the {n}", "the one furthest right of the {n}", "of the {n}, the one on the far right")}
+                         "whichever of the {n} is smallest", "the smallest one of the {n}", "the littlest of the {n}",
+                         "whichever {s} is smallest", "whichever {s} is the shortest one", "the {s} that's the smallest one",
+                         "the one of the {n} that is smallest"),
+            "leftmost": ("the leftmost of the {n}", "the one furthest left of the {n}", "of the {n}, the one on the far left",
+                         "whichever {s} is furthest left", "whichever {s} is the leftmost one", "the {s} that's furthest to the left",
+                         "whichever of the {n} is on the far left", "whichever {s} is leftmost"),
+            "rightmost": ("the rightmost of the {n}", "the one furthest right of the {n}", "of the {n}, the one on the far right",
+                          "whichever {s} is furthest right", "whichever {s} is the rightmost one", "the {s} that's furthest to the right",
+                          "whichever of the {n} is on the far right", "whichever {s} is rightmost")}
 TRAY_NAMES = ("tray", "parts tray", "small-parts tray", "small parts tray", "small parts container", "parts container",
               "little tray", "tray for small parts", "compartment tray", "parts tray thing")
 RELATION_FORMS = ("nearest the {t}", "closest to the {t}", "next to the {t}", "nearest to the {t}", "beside the {t}",
@@ -231,10 +257,12 @@ def reference_words(rng: np.random.Generator, ref: ToolReference, many: bool = F
         elif r < 0.8 or not ref.category:
             post.append(tag(_choice(rng, ORDER_POST[ref.order]), label))
         else:  # "the biggest of the wrenches": the whole phrase is the order's but the noun
-            before, after = _choice(rng, ORDER_OF[ref.order]).split("{n}")
+            text = _choice(rng, ORDER_OF[ref.order])
+            many = "{n}" in text
+            before, after = text.split("{n}" if many else "{s}")
             attrs = tag(_size_word(rng, ref.size), f"SIZE_{ref.size}") if ref.size else []
             attrs += tag(_colour_word(rng, ref.colour), "COLOUR") if ref.colour else []
-            body = tag(before, label) + attrs + tag(tool_noun(rng, ref.category, True), "TOOL") + tag(after, label)
+            body = tag(before, label) + attrs + tag(tool_noun(rng, ref.category, many), "TOOL") + tag(after, label)
             if ref.relation:
                 body += tag(_choice(rng, RELATION_FORMS).replace("{t}", _choice(rng, TRAY_NAMES)), "REL_nearest_tray")
             return body
@@ -243,7 +271,8 @@ def reference_words(rng: np.random.Generator, ref: ToolReference, many: bool = F
         if rng.random() < 0.85 or not ref.category:
             pre += tag(_size_word(rng, ref.size), label)
         else:
-            post.append(tag(_choice(rng, ("that's {s}", "the {s} one", "which is {s}", "in the {s} size", "of the {s} size"))
+            post.append(tag(_choice(rng, ("that's {s}", "the {s} one", "which is {s}", "in the {s} size", "of the {s} size",
+                                          ", the {s} one,", ", the {s} ones,", "- the {s} one"))
                             .format(s=_size_word(rng, ref.size)), label))
     if ref.colour:
         word = _colour_word(rng, ref.colour)
@@ -263,8 +292,8 @@ def reference_words(rng: np.random.Generator, ref: ToolReference, many: bool = F
     return tag(det) + pre + noun_tagged + post_tagged
 
 
-_GLUE = {"that's", "that", "is", "which", "with", "the", "a", "in", "of", "one", "handle", "handles", "grip", "size", "side",
-         "all", "way", "to", "at", "on", "end", "very", "extreme", "most", "your", "over", "far"}
+_GLUE = {"that's", "that", "is", "which", "with", "the", "a", "in", "of", "one", "ones", "handle", "handles", "grip", "size",
+         "side", "all", "way", "to", "at", "on", "end", "very", "extreme", "most", "your", "over", "far", ",", "-", "(", ")"}
 
 
 def _slot_word(word: str, label: str) -> bool:
@@ -337,7 +366,8 @@ PLACE_INDIRECT = ("{X} goes in {C}", "{X} belongs in {C}", "{X} should go in {C}
                   "I'd like {X} put in {C}", "{C} is where {X} goes", "could {X} go in {C}?", "{X} needs to go in {C}",
                   "{C} is the place for {X}", "into {C} with {X}", "{X} in {C}, please", "I'd like {X} in {C}",
                   "{X} has to go into {C}", "let's get {X} into {C}", "{X} should end up in {C}", "{X} -> {C}",
-                  "{C}: {X}", "make sure {X} ends up in {C}")
+                  "{C}: {X}", "make sure {X} ends up in {C}", "{X} into {C}", "{X}, into {C}", "{X} in {C}",
+                  "{X} over to {C}", "{X} goes into {C}, thanks", "in {C} with {X}")
 COLLECT = ("put {X} in {C}", "put {X} into {C}", "collect {X} into {C}", "collect {X} and put them in {C}",
            "gather {X} into {C}", "gather up {X} and drop them in {C}", "round up {X} and put them in {C}",
            "get {X} into {C}", "tidy {X} away into {C}", "clear {X} off the bench into {C}", "sweep {X} into {C}",
@@ -361,20 +391,27 @@ COUNT = ("how many {X} are there", "how many {X} are on the bench", "how many {X
          "how many {X} are there on the workbench", "what's the {x} count", "could you count the {X}",
          "how many {X} do you count", "I'd like to know how many {X} there are", "count all the {X}", "how many {X} in total",
          "how many {X} altogether", "tally up the {X}", "what number of {X} are there", "how many {X} you got there",
-         "how many {X} can you find", "how many {X} are out", "quick count of the {X}", "how many {X}")
+         "how many {X} can you find", "how many {X} are out", "quick count of the {X}", "how many {X}",
+         "what's the tally of {X}", "how many {X} do I have", "can you tell me how many {X} there are", "{x} count",
+         "how many {X} are knocking about", "how many {X} would you say there are", "let me know how many {X} you see",
+         "roughly how many {X} are there", "have a look and count the {X}", "how many {X} have you got on the bench")
 COLOUR_Q = ("what colour is {X}", "what color's {X}", "which colour is {X}", "what colour does {X} have",
             "tell me the colour of {X}", "what's the colour of {X}", "{X}, what colour is it", "do you know what colour {X} is",
             "can you tell me what colour {X} is", "which colour has {X} got", "what shade is {X}", "what colour's {X}",
             "what colour is {X} on the bench", "I'd like to know the colour of {X}", "which color is {X}",
             "what is the colour of {X}", "colour of {X}", "{X} is what colour", "tell me what colour {X} is",
-            "describe the colour of {X}", "what colour would you say {X} is", "what's {X}'s colour")
+            "describe the colour of {X}", "what colour would you say {X} is", "what's {X}'s colour",
+            "what colour would {X} be", "can you see what colour {X} is", "I need to know the colour of {X}",
+            "have a look at {X}: what colour is it", "what colour have they made {X}", "which colour did {X} come in")
 EXISTS = ("is there {A} on the bench", "is there {A}", "are there any {X}", "are there any {X} on the bench", "do we have {A}",
           "do we have any {X}", "have we got {A}", "can you see {A}", "do you see {A} anywhere", "is there {A} anywhere",
           "any {X} on the bench", "is {A} lying around", "tell me if there's {A}", "check whether there's {A} on the bench",
           "I wonder if there's {A} here", "got {A} anywhere", "does the bench have {A} on it", "is there any {x}",
           "is there {A} somewhere on the bench", "can you spot {A}", "do you see any {X}", "have we got any {X}",
           "is there {A} on the workbench or not", "do we own {A}", "have you seen {A}", "any sign of {A}",
-          "can you find {A} on the bench", "let me know if you see {A}", "is {A} on the bench", "are any {X} out")
+          "can you find {A} on the bench", "let me know if you see {A}", "is {A} on the bench", "are any {X} out",
+          "is there any {x} lying about", "have you spotted {A}", "do I have {A} here", "would there be {A} on the bench",
+          "is there {A} among the tools", "can you check if we've got {A}", "we don't have {A}, do we", "any {X} about")
 SPATIAL_Q = ("is {X} left of {Y}", "is {X} to the left of {Y}", "is {X} on the right of {Y}", "is {X} to the right of {Y}",
              "does {X} lie left of {Y}", "is {X} further left than {Y}")
 SORT_OPEN = ("sort the tools:", "organise the bench:", "organize the tools:", "tidy the bench:", "sort everything out:",
@@ -526,11 +563,13 @@ def _command(rng: np.random.Generator, frames, gerunds, indirect, **slots: Tagge
 
 def _reordered(rng: np.random.Generator, x: Tagged, verb: str, rest: Tagged | None = None) -> Tagged:
     """The object first: "the red hammer - pick it up", "see the largest wrench? bring it to me"."""
-    frame = _choice(rng, ("{X} - {V} it{R}", "{X}: {V} it{R}", "see {X}? {V} it{R}", "there's {X} on the bench; {V} it{R}",
-                          "{X}, could you {V} it{R}", "you know {X}? {V} it{R}", "{X} - can you {V} it{R}?",
-                          "that {Xn}, {V} it{R}", "{X}... {V} it{R}, please"))
+    frame = _choice(rng, ("{X} - {V} {P}{R}", "{X}: {V} {P}{R}", "see {X}? {V} {P}{R}", "there's {X} on the bench; {V} {P}{R}",
+                          "{X}, could you {V} {P}{R}", "you know {X}? {V} {P}{R}", "{X} - can you {V} {P}{R}?",
+                          "that {Xn}, {V} {P}{R}", "{X}... {V} {P}{R}, please", "{X}, {V} {P}{R}", "{X}? {V} {P}{R}"))
     noun_only = [(w, t) for w, t in x if not (t == "O" and w.lower() in ("the", "that", "this", "your"))]
-    return fill(frame, X=x, Xn=noun_only, V=tag(verb), R=rest or [])
+    pliers = any(w.lower().startswith("plier") for w, t in x if t == "TOOL")  # a pair of pliers is "them"
+    pronoun = "them" if rng.random() < (0.7 if pliers else 0.1) else "it"
+    return fill(frame, X=x, Xn=noun_only, V=tag(verb), P=tag(pronoun), R=rest or [])
 
 
 def sample_example(rng: np.random.Generator) -> Example:
@@ -559,6 +598,11 @@ def sample_example(rng: np.random.Generator) -> Example:
     if intent == "place":
         ref = _reference(rng)
         container = _container(rng) if rng.random() > 0.04 else ""
+        if container and rng.random() < 0.1:  # "the blue spanner - put it in the right bin"
+            verb = _choice(rng, ("put", "place", "drop", "pop", "stick", "move"))
+            words, family = _wrap(rng, _reordered(rng, reference_words(rng, ref), verb, tag(_choice(rng, (" in", " into"))) + container_words(rng, container)),
+                                  "reordered", "reordered")
+            return _finish(rng, words, StructuredTask("place", ref, container, missing=missing_slots("place", ref, container)), family)
         if container == "":  # "put the hammer away": where is not said
             body = fill(_choice(rng, ("put {X} away", "put {X} somewhere", "stow {X}", "tidy {X} away", "put {X} in a bin",
                                       "put {X} in the bin", "move {X} into a container")), X=reference_words(rng, ref))
@@ -655,11 +699,20 @@ def _sort_example(rng: np.random.Generator) -> Example:
         assignment = assignment[: int(rng.integers(1, 3))]
     order = list(rng.permutation(len(assignment)))
     opening = tag(_choice(rng, SORT_OPEN))
-    if len(assignment) == 3 and rng.random() < 0.12:  # "the wrenches, screwdrivers and pliers go in the left, middle and right bins"
+    if len(assignment) == 3 and rng.random() < 0.25:  # "the wrenches, screwdrivers and pliers go in the left, middle and right bins"
         fs = [fam_words(assignment[i][0]) for i in order]
-        cs = [container_words(rng, assignment[i][1], bare_side=True) for i in order]
-        frame = _choice(rng, ("{A}, {B} and {C} go in {D}, {E} and {F} respectively", "put {A}, {B} and {C} in {D}, {E} and {F}",
-                              "{A}, {B} and {C} into {D}, {E} and {F} bins respectively", "sort {A}, {B} and {C} into {D}, {E} and {F}"))
+        bare = all(assignment[i][1].split()[0] in SIDE_WORDS for i in order) and rng.random() < 0.6
+        if bare:  # "into the left, middle and right bins"
+            cs = [tag(_choice(rng, SIDE_FORMS[assignment[i][1].split()[0]][:2]), "CONT") for i in order]
+            cs[2] = cs[2] + tag(_choice(rng, ("bins", "boxes", "tubs", "ones", "bins")), "CONT")
+            frame = _choice(rng, ("{A}, {B} and {C} into the {D}, {E} and {F} respectively", "sort {A}, {B} and {C} into the {D}, {E} and {F}",
+                                  "put {A}, {B} and {C} in the {D}, {E} and {F}, in that order",
+                                  "{A}, {B} and {C} go in the {D}, {E} and {F} respectively", "organise {A}, {B} and {C} into the {D}, {E} and {F}"))
+        else:
+            cs = [container_words(rng, assignment[i][1], bare_side=True) for i in order]
+            frame = _choice(rng, ("{A}, {B} and {C} go in {D}, {E} and {F} respectively", "put {A}, {B} and {C} in {D}, {E} and {F}",
+                                  "{A}, {B} and {C} into {D}, {E} and {F} respectively", "sort {A}, {B} and {C} into {D}, {E} and {F}",
+                                  "{A}, {B} and {C}: {D}, {E} and {F}, in that order"))
         body = fill(frame, A=fs[0], B=fs[1], C=fs[2], D=cs[0], E=cs[1], F=cs[2])
         words, family = _wrap(rng, body, "plain", "plain")
         return _finish(rng, words, StructuredTask("sort", groups=tuple(sorted(assignment))), family)

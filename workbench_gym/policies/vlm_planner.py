@@ -50,8 +50,8 @@ PROPRIO_ORIENTATION, PROPRIO_WIDTH = slice(21, 25), 25
 #: Bins of a sort whose instruction only asks for each family in a bin of its own.
 SORT_BINS = {"wrench": "left bin", "screwdriver": "middle bin", "pliers": "right bin"}
 #: What the planner asks when the instruction leaves a slot open, by slot.
-SLOT_QUESTIONS = {"category": "Which tool do you mean? Please name its kind (category).",
-                  "container": "Where should I put it? Please name the container: a bin or the parts tray."}
+SLOT_QUESTIONS = {"category": "Which tool do you mean (category)? Please name its kind.",
+                  "container": "Where should I put it (container)? Please name a bin or the parts tray."}
 
 
 @dataclass(frozen=True)
