@@ -17,8 +17,8 @@ from workbench_gym.language.task import UNLISTED, StructuredTask, ToolReference
 from workbench_gym.policies.backend import Region
 from workbench_gym.policies.backends import make_backend
 from workbench_gym.policies.lifting import _min_area_rectangle, backproject, bench_height, fit_tool, project
-from workbench_gym.policies.vlm_planner import (ENV_OPTIONS, PROPRIO_WIDTH, VLMPlanner, grounding_phrase, make_vlm_planner,
-                                                observation_view, plan_steps)
+from workbench_gym.policies.steps import grounding_phrase, plan_steps
+from workbench_gym.policies.vlm_planner import ENV_OPTIONS, PROPRIO_WIDTH, VLMPlanner, make_vlm_planner, observation_view
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH
 
 PRIMITIVE = {"control_mode": "primitive", **ENV_OPTIONS}

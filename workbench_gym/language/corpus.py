@@ -202,6 +202,7 @@ ORDER_OF = {"largest": ("the biggest of the {n}", "the largest of the {n}", "the
 TRAY_NAMES = ("tray", "parts tray", "small-parts tray", "small parts tray", "small parts container", "parts container",
               "little tray", "tray for small parts", "compartment tray", "parts tray thing")
 RELATION_FORMS = ("nearest the {t}", "closest to the {t}", "next to the {t}", "nearest to the {t}", "beside the {t}",
+                  "that is closest to the {t}", "which is nearest the {t}", "that's sitting closest to the {t}",
                   "by the {t}", "right by the {t}", "that's closest to the {t}", "near the {t}", "that's next to the {t}",
                   "sitting by the {t}", "lying next to the {t}", "closest the {t}", "by the side of the {t}",
                   "that's nearest the {t}", "just by the {t}", "up against the {t}")
@@ -282,6 +283,10 @@ def reference_words(rng: np.random.Generator, ref: ToolReference, many: bool = F
             post.append(tag(_choice(rng, COLOUR_POST).format(c=word), "COLOUR"))
     if ref.relation:
         post.append(tag(_choice(rng, RELATION_FORMS).replace("{t}", _choice(rng, TRAY_NAMES)), "REL_nearest_tray"))
+        if len(post) == 1 and rng.random() < 0.15:  # "whichever pliers are closest to the tray"
+            verb = "are" if noun.lower().endswith(("s", "pliers")) else "is"
+            relation = tag(f"{verb} " + _choice(rng, RELATION_FORMS[:6]).replace("{t}", _choice(rng, TRAY_NAMES)), "REL_nearest_tray")
+            return tag("whichever") + pre + noun_tagged + relation
     # Post-modifiers tag only their slot words; the glue ("that's", "with the") is "O".
     post_tagged: Tagged = []
     for chunk in post:
@@ -451,6 +456,27 @@ REPLY = ("I mean {X}", "I meant {X}", "{X}", "it's {X}", "the one I want is {X}"
          "yes, {X}", "I want {X}", "it is {X}", "go for {X}")
 
 
+REMARK_FRAMES = ("I've got a {a} {t} to {v}", "there's a {a} {t} {w}", "it's for a {a} {t}", "the {a} {t} needs {g}",
+                 "we've got a {a} {t} to {v}", "I'm dealing with a {a} {t}", "that {a} {t} won't {v} itself",
+                 "it's a {a} {t}, this one", "I have to {v} a {a} {t}", "there's a {a} {t} waiting", "my {a} {t} is playing up")
+REMARK_THINGS = ("job", "bolt", "nut", "repair", "shelf", "crate", "problem", "pile of work", "leak", "door", "cabinet", "hinge",
+                 "fence panel", "bike", "chair", "drawer", "frame", "pipe", "box", "task", "order", "gate", "table leg")
+REMARK_VERBS = ("shift", "fix", "loosen", "tighten", "sort out", "deal with", "open", "finish", "undo", "put up")
+REMARK_GERUNDS = ("fixing", "tightening", "a look", "sorting", "replacing", "some work")
+REMARK_WHERE = ("in the garage", "out back", "upstairs", "on the other bench", "by the door", "in the van", "next door")
+
+
+def _remark(rng: np.random.Generator) -> str:
+    """A trailing remark that uses size, colour or place words about something else ("I've got a big job on")."""
+    vocab = vocabulary()
+    adjective = _choice(rng, (*SIZE_WORDS["small"], *SIZE_WORDS["large"], *catalog.COLOURS, "old", "rusty", "new", "stubborn",
+                              "tricky", "wobbly", "left", "right", "biggest", *ORDER_PRE["largest"][:3]))
+    if vocab.colours.get(adjective) == "wood":
+        adjective = "wooden"
+    return _choice(rng, REMARK_FRAMES).format(a=adjective, t=_choice(rng, REMARK_THINGS), v=_choice(rng, REMARK_VERBS),
+                                             g=_choice(rng, REMARK_GERUNDS), w=_choice(rng, REMARK_WHERE))
+
+
 def _garble(rng: np.random.Generator) -> str:
     """A garbled line: letters, or real words in no order."""
     if rng.random() < 0.5:
@@ -540,7 +566,8 @@ def _wrap(rng: np.random.Generator, body: Tagged, frame_kind: str, family: str) 
     if r < 0.25:
         out = out + tag(",") * (rng.random() < 0.5) + tag(_choice(rng, SUFFIXES))
     elif r < 0.4:
-        out = out + tag(_choice(rng, (",", ";", ".", " -", ", since", ", because", "as"))) + tag(_choice(rng, TRAILING))
+        remark = _remark(rng) if rng.random() < 0.4 else _choice(rng, TRAILING)
+        out = out + tag(_choice(rng, (",", ";", ".", " -", ", since", ", because", "as"))) + tag(remark)
         family = "trailing"
     elif r < 0.45:
         out = out + tag(_choice(rng, WHERE_REMARKS))
@@ -616,7 +643,10 @@ def sample_example(rng: np.random.Generator) -> Example:
         colours = catalog.TOOLS[category].colours if category in catalog.TOOLS else tuple(catalog.COLOURS)
         ref = ToolReference(category, _choice(rng, colours) if rng.random() < 0.1 else "", every=True)
         container = _container(rng, parts=category in ("screw", "nut") and rng.random() < 0.85)
-        x = tag(_choice(rng, QUANTIFIERS)) + (tag(_colour_word(rng, ref.colour), "COLOUR") if ref.colour else []) + tag(tool_noun(rng, category, True), "TOOL")
+        noun = tool_noun(rng, category, True)
+        # "the pliers" is one pair as often as many: a collect of pliers says "all" or "every"
+        quantifiers = [q for q in QUANTIFIERS if q.split()[0] in ("all", "every", "each", "any")] if noun.lower().endswith("pliers") else QUANTIFIERS
+        x = tag(_choice(rng, quantifiers)) + (tag(_colour_word(rng, ref.colour), "COLOUR") if ref.colour else []) + tag(noun, "TOOL")
         if rng.random() < 0.1:
             x = tag("every") + (tag(_colour_word(rng, ref.colour), "COLOUR") if ref.colour else []) + tag(tool_noun(rng, category), "TOOL")
         body, kind, family = _command(rng, COLLECT, COLLECT_GERUND, COLLECT_INDIRECT, X=x, C=container_words(rng, container))
@@ -738,7 +768,13 @@ def _sort_example(rng: np.random.Generator) -> Example:
 def _finish(rng: np.random.Generator, words: Tagged, task: StructuredTask | None, family: str, typos: bool = True) -> Example:
     """Typos and dropped words now and then, then the example."""
     words = [(w, t) for w, t in words if w]
-    if typos and rng.random() < 0.08:
+    if typos and rng.random() < 0.04:  # "teh", "hte": the slip on the commonest word
+        the = [i for i, (w, t) in enumerate(words) if w.lower() == "the"]
+        if the:
+            i = _choice(rng, the)
+            words[i] = (_choice(rng, ("teh", "hte", "th", "tthe", "thw")), "O")
+            family = "typo"
+    if typos and rng.random() < 0.12:
         candidates = [i for i, (w, t) in enumerate(words) if len(w) >= 5 and w.isalpha()]
         if candidates:
             i = _choice(rng, candidates)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -255,15 +256,10 @@ class InstructionReader:
         return merge_reply(reference_of(words, tags), previous)
 
 
-_SHARED: InstructionReader | None = None
-
-
+@lru_cache(maxsize=1)
 def shared_reader() -> InstructionReader:
     """One reader per process (the shipped weights), loaded on first use."""
-    global _SHARED
-    if _SHARED is None:
-        _SHARED = InstructionReader()
-    return _SHARED
+    return InstructionReader()
 
 
 def read_instruction(text: str) -> StructuredTask:

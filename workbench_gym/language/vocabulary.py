@@ -34,14 +34,15 @@ ORDER_WORDS = {
     "rightmost": ("rightmost", "right-most", "right-hand-most"),
 }
 #: Side words of the three bins (the robot's left and right).
-SIDE_WORDS = {"left": ("left", "left-hand", "lefthand"), "middle": ("middle", "centre", "central", "mid", "centre-most", "between"),
+SIDE_WORDS = {"left": ("left", "left-hand", "lefthand"), "middle": ("middle", "centre", "center", "central", "mid", "centre-most", "between"),
               "right": ("right", "right-hand", "righthand")}
 #: Short words people use for a catalog name ("the driver"); each maps to a name the catalog holds.
 SHORT_NAMES = {"driver": "screwdriver", "tape": "tape measure"}
 #: Words inside a tool phrase that name no tool ("a pair of pliers", "the Phillips head screwdriver").
 NOUN_FILLERS = frozenset({"a", "an", "the", "pair", "pairs", "of", "set", "one", "ones", "loose", "tool", "tools", "thing",
                           "things", "that", "this", "those", "these", "some", "any", "all", "my", "your", "our", "type",
-                          "kind", "head", "headed", "tip", "tipped", "style"})
+                          "kind", "head", "headed", "tip", "tipped", "style", "anywhere", "somewhere", "here", "there",
+                          "around", "about", "please", "lying"})
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 
@@ -203,7 +204,7 @@ def _build(key: tuple) -> Vocabulary:
     return Vocabulary({f: tuple(m) for f, m in families.items()}, family_words, {k: frozenset(v) for k, v in names.items()},
                       frozenset(words), colours, sizes, orders, sides, frozenset(bin_words), frozenset(tray_words),
                       frozenset(w for key_, cats in names.items() if cats & set(catalog.TOOLS) for w in key_),
-                      {**{plural(w): w for w in words}, **{w: w for w in words}})
+                      {**{plural(w): w for w in words}, **{w: w for w in (*words, *NOUN_FILLERS)}})
 
 
 def category_texts(category: str) -> tuple[str, ...]:

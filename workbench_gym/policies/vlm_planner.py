@@ -4,11 +4,13 @@ It sees what a real robot has: one camera's RGB, metric depth, intrinsics and ex
 the instruction and the supervisor's replies. Segmentation, ids and poses never reach it: `observation_view`
 keeps only the camera keys a robot has and refuses state observations.
 
-Each `act` re-observes: it checks what the last primitive did (the gripper's opening says whether a pick
-holds something; re-grounding says whether the aimed-at tool is still where it was), then decides the next
-action. Targets are grounded by the backend, lifted to 3D with depth and calibration (`lifting`), and
-resolved among candidates in 3D ("largest", "leftmost", "nearest the tray", sizes). Two candidates that tie,
-a best candidate below the confidence bar, or a noun it does not know make it `Ask` once. Every decision is
+The instruction becomes a `StructuredTask` (the backend's `plan`, else `language.reader.read_instruction`) and
+that becomes steps (`plan_steps`). Each `act` re-observes: it checks what the last primitive did (the gripper's
+opening says whether a pick holds something; re-grounding says whether the aimed-at tool is still where it was),
+then decides the next action. Targets are grounded by the backend, lifted to 3D with depth and calibration
+(`lifting`), and resolved among candidates in 3D ("largest", "leftmost", "nearest the tray", sizes). A slot the
+task needs that the words left open, a tool the catalog lacks, two candidates that tie or a best candidate below
+the confidence bar make it `Ask` once, naming the slot; the reply is read as a refinement (`read_reply`). Every decision is
 logged (python logging and `decisions`) with a summary of its inputs and its timing; `finish` writes a
 one-paragraph report of the final bench state.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -26,12 +28,13 @@ from gymnasium import spaces
 
 from workbench_gym.envs.high_level import Answer, Ask, Done, HighLevelAction, Pick, Place, encode
 from workbench_gym.envs.tasks.placement import Zone, handover_zone
-from workbench_gym.language.expressions import describe, question_text
+from workbench_gym.language.expressions import describe
 from workbench_gym.language.reader import read_instruction, read_reply
 from workbench_gym.language.task import HANDOVER, PARTS_TRAY, UNLISTED, StructuredTask, ToolReference
 from workbench_gym.language.vocabulary import categories_of, category_noun, family_category, plural, read_container, vocabulary
 from workbench_gym.policies.backend import Backend, Region, View
 from workbench_gym.policies.lifting import ToolEstimate, bench_height, fit_tool, fit_zone, project, size_misfit
+from workbench_gym.policies.steps import SLOT_QUESTIONS, Plan, Step, grounding_phrase, known, plan_steps, spatial, superlative
 from workbench_gym.scenes.catalog import CONTAINERS, TOOLS, get_category
 from workbench_gym.scenes.parts import quat_to_matrix
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH
@@ -47,11 +50,6 @@ LONG_TOOL_MARGIN = 0.04  # metres: a tool within this of a zone's length goes in
 FINGER_SLACK = 0.005  # metres the fingers may sit inside their commanded opening without holding anything
 #: Where `Proprio.vector()` keeps the hand's quaternion and the fingers' opening.
 PROPRIO_ORIENTATION, PROPRIO_WIDTH = slice(21, 25), 25
-#: Bins of a sort whose instruction only asks for each family in a bin of its own.
-SORT_BINS = {"wrench": "left bin", "screwdriver": "middle bin", "pliers": "right bin"}
-#: What the planner asks when the instruction leaves a slot open, by slot.
-SLOT_QUESTIONS = {"category": "Which tool do you mean (category)? Please name its kind.",
-                  "container": "Where should I put it (container)? Please name a bin or the parts tray."}
 
 
 @dataclass(frozen=True)
@@ -68,69 +66,6 @@ class PlannerConfig:
     same_place: float = 0.025  # metres: a tool seen this close to where it was has not moved
     nudge: float = 0.05  # metres a failed grasp may push a tool; one seen further off is another tool
     place_clearance: float = 0.015  # metres above the floor a placed tool is released
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of the planner's plan.
-
-    `verb` is "pick" (lift and hold), "move" (pick, then place at `destination`: a container or the hand-over area),
-    "answer" (a question, in `text`) or "ask". With `every`, the step covers every tool that fits `target`.
-    """
-
-    verb: str
-    target: ToolReference | None = None
-    destination: str = ""
-    every: bool = False
-    text: str = ""
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The steps of a structured task, and the task they came from (for logs)."""
-
-    task: StructuredTask
-    steps: tuple[Step, ...] = field(default_factory=tuple)
-
-    @property
-    def kind(self) -> str:
-        return self.task.intent
-
-
-def plan_steps(task: StructuredTask, instruction: str = "") -> Plan:
-    """The planner's steps for a structured task; a question about a missing slot comes first."""
-    ref = task.reference
-    if task.intent == "unclear":
-        return Plan(task, (Step("ask", text=f"Sorry, I did not understand {instruction!r}. What should I do, and with which tool (category)?"),))
-    asks = tuple(Step("ask", text=SLOT_QUESTIONS[slot]) for slot in task.missing if slot in SLOT_QUESTIONS)[:1]
-    if task.intent in ("count", "colour_question", "existence_question", "spatial_question"):
-        text = question_text(task) if task.intent != "spatial_question" and ref and ref.category not in ("", UNLISTED) else instruction
-        return Plan(task, asks + (Step("answer", text=text),))
-    if task.intent == "sort":
-        groups = task.groups or tuple(SORT_BINS.items())
-        return Plan(task, tuple(Step("move", ToolReference(family_category(f), every=True), b, every=True) for f, b in groups))
-    if task.intent == "pick":
-        return Plan(task, asks + (Step("pick", ref),))
-    destination = HANDOVER if task.intent == "fetch" else task.container
-    return Plan(task, asks + (Step("move", ref, destination, every=task.intent == "collect"),))
-
-
-def _known(ref: ToolReference) -> bool:
-    return ref.category not in ("", UNLISTED)
-
-
-def grounding_phrase(ref: ToolReference) -> str:
-    """The phrase to ground: colour and noun. Size, order and place words are resolved in 3D by the planner, which
-    measures lengths and positions better than a backend guesses them from pixels."""
-    return " ".join(w for w in (ref.colour, category_noun(ref.category).lower() or "tool") if w)
-
-
-def _superlative(ref: ToolReference) -> str:
-    return ref.order if ref.order in ("largest", "smallest") else ""
-
-
-def _spatial(ref: ToolReference) -> str:
-    return ref.order if ref.order in ("leftmost", "rightmost") else ref.relation
 
 
 @dataclass
@@ -506,16 +441,16 @@ class VLMPlanner:
     def _resolve(self, ref: ToolReference, candidates: list, view: View) -> tuple[tuple[ToolEstimate, float] | None, str]:
         """The one candidate the reference means, with why; (None, question naming the slot) when the planner should ask."""
         text, noun = describe(ref), category_noun(ref.category) or "tool"
-        superlative, spatial = _superlative(ref), _spatial(ref)
+        most, place = superlative(ref), spatial(ref)
         if ref.category == UNLISTED:
             return None, "I don't know that tool: it is not in my catalog. Which tool do you mean (category)?"
-        if not _known(ref):
+        if not known(ref):
             return None, SLOT_QUESTIONS["category"]
         if not candidates:
             return None, f"I can't see a {text}. Which tool do you mean (category, colour)?"
         # A region the catalog shape hardly covers is two tools run together or a sliver: measure only the rest.
         candidates = [c for c in candidates if c[0].fit >= self.config.min_fit] or candidates
-        if ref.size and not (superlative or spatial):
+        if ref.size and not (most or place):
             # The size word is the disambiguator, and no question is needed: the words already said which. Fully seen
             # candidates first (a hidden end makes a large tool look medium), then those fitted to that size; among
             # those "large" is the longest and "small" the shortest for its kind, relative to each other as a person
@@ -525,22 +460,22 @@ class VLMPlanner:
             best = min(candidates, key=lambda c: (c[0].occluded, c[0].size != ref.size, relative(c[0])))
             if best[0].size == ref.size or len(candidates) == 1 or best[1] >= self.config.confident:
                 return best, f"the {ref.size} one of {len(candidates)} {noun} candidates (measured {best[0].length:.3f} m)"
-        if superlative or spatial:
+        if most or place:
             key = {
                 "largest": lambda c: -c[0].nominal - 0.01 * c[0].length,
                 "smallest": lambda c: c[0].nominal + 0.01 * c[0].length,
                 "leftmost": lambda c: -c[0].xy[1],  # the robot's left is +y
                 "rightmost": lambda c: c[0].xy[1],
-            }.get(superlative or spatial)
-            if spatial == "nearest_tray":
+            }.get(most or place)
+            if place == "nearest_tray":
                 tray = self._zone(PARTS_TRAY, view)
                 if tray is not None:
                     key = lambda c: float(np.linalg.norm(c[0].xy - np.asarray(tray.center)))  # noqa: E731
             if key is not None:
-                if superlative == "smallest":  # a tool partly hidden only looks small
+                if most == "smallest":  # a tool partly hidden only looks small
                     candidates = [c for c in candidates if not c[0].truncated] or candidates
                 best = min(candidates, key=key)
-                return best, f"the {(superlative or spatial).replace('_', ' ')} of {len(candidates)} {noun} candidates"
+                return best, f"the {(most or place).replace('_', ' ')} of {len(candidates)} {noun} candidates"
         best = candidates[0]
         if best[1] < self.config.confident:
             return None, f"I am not sure which is the {text} (best match {best[1]:.2f}). Which one do you mean (colour, size or place)?"
