@@ -283,16 +283,16 @@ def reference_words(rng: np.random.Generator, ref: ToolReference, many: bool = F
             post.append(tag(_choice(rng, COLOUR_POST).format(c=word), "COLOUR"))
     if ref.relation:
         post.append(tag(_choice(rng, RELATION_FORMS).replace("{t}", _choice(rng, TRAY_NAMES)), "REL_nearest_tray"))
-        if len(post) == 1 and rng.random() < 0.15:  # "whichever pliers are closest to the tray"
+        if len(post) == 1 and ref.category and rng.random() < 0.15:  # "whichever pliers are closest to the tray"
             verb = "are" if noun.lower().endswith(("s", "pliers")) else "is"
             relation = tag(f"{verb} " + _choice(rng, RELATION_FORMS[:6]).replace("{t}", _choice(rng, TRAY_NAMES)), "REL_nearest_tray")
             return tag("whichever") + pre + noun_tagged + relation
+    if rng.random() < 0.5:
+        post.reverse()
     # Post-modifiers tag only their slot words; the glue ("that's", "with the") is "O".
     post_tagged: Tagged = []
     for chunk in post:
         post_tagged += [(w, t if _slot_word(w, t) else "O") for w, t in chunk]
-    if rng.random() < 0.5:
-        rng.shuffle(post)
     det = determiner if determiner is not None else ("" if many and rng.random() < 0.4 else _choice(rng, DETERMINERS))
     return tag(det) + pre + noun_tagged + post_tagged
 
@@ -379,7 +379,9 @@ COLLECT = ("put {X} in {C}", "put {X} into {C}", "collect {X} into {C}", "collec
            "pick up {X} and put them in {C}", "put away {X} in {C}", "move {X} into {C}", "drop {X} in {C}",
            "collect {X} in {C}", "scoop up {X} and drop them into {C}", "clean up {X} and put them in {C}",
            "pick {X} up and put them into {C}", "gather {X} up into {C}", "load {X} into {C}", "transfer {X} to {C}",
-           "bring {X} together in {C}", "pop {X} into {C}", "stow {X} in {C}", "round {X} up into {C}")
+           "bring {X} together in {C}", "pop {X} into {C}", "stow {X} in {C}", "round {X} up into {C}",
+           "tidy up {X} by putting all of them in {C}", "deal with {X}: all of them go in {C}",
+           "clear up {X} by dropping them into {C}", "sort out {X} and pop the lot into {C}", "get {X}, every one of them, into {C}")
 COLLECT_INDIRECT = ("{X} go in {C}", "{X} belong in {C}", "I want {X} in {C}", "{X} should all go in {C}",
                     "{C} is for {X}, put them there", "make sure {X} end up in {C}", "{X} need to go into {C}",
                     "can {X} go in {C}?", "I'd like {X} collected in {C}", "all {X} into {C}, please",

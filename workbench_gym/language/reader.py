@@ -19,7 +19,8 @@ import numpy as np
 
 from workbench_gym.language.corpus import TAGS, words_of
 from workbench_gym.language.task import INTENTS, StructuredTask, ToolReference, missing_slots
-from workbench_gym.language.vocabulary import NOUN_FILLERS, read_category, read_colour, read_container, singular, tokens, vocabulary
+from workbench_gym.language.vocabulary import (NOUN_FILLERS, categories_of, read_category, read_colour, read_container, singular, tokens,
+                                               vocabulary)
 from workbench_gym.scenes import catalog
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "reader.safetensors"
@@ -184,9 +185,30 @@ def _groups(words: list[str], tags: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs | _pair_runs(left)))
 
 
+def _widened(words: list[str], tags: list[str]) -> list[str]:
+    """Tags with each tool phrase widened over up to two untagged words before it when, read together, they name a
+    narrower catalog category: a misspelt "cresent wrench" the network left half-tagged."""
+    tags = list(tags)
+    for i, label in enumerate(tags):
+        if label != "TOOL" or (i and tags[i - 1] == "TOOL"):
+            continue
+        end = i
+        while end < len(tags) and tags[end] == "TOOL":
+            end += 1
+        named = set(categories_of(read_category(words[i:end])))
+        for start in (i - 1, i - 2):
+            if start < 0 or any(t != "O" for t in tags[start:i]):
+                break
+            wider = set(categories_of(read_category(words[start:end])))
+            if wider and named and wider < named:
+                tags[start:i] = ["TOOL"] * (i - start)
+                break
+    return tags
+
+
 def reference_of(words: list[str], tags: list[str], every: bool = False) -> ToolReference:
     """The tool reference the tagged words say: the first tool phrase that names something, colour, size, order, relation."""
-    spans = _spans(words, tags)
+    spans = _spans(words, _widened(words, tags))
     category = next((c for label, ws in spans if label == "TOOL" and (c := read_category(ws))), "")
     colour = next((c for label, ws in spans if label == "COLOUR" and (c := read_colour(ws))), "")
     size = next((label.split("_", 1)[1] for label, _ in spans if label.startswith("SIZE_")), "")
