@@ -52,6 +52,14 @@ def fields(task: dict) -> dict:
             "groups": sorted(map(list, task.get("groups", []))), "missing": sorted(task.get("missing", []))}
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the working directory when it lies under it (results read the same on every machine)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", required=True, help="folder with goals.jsonl and instructions.jsonl")
@@ -88,7 +96,7 @@ def main() -> None:
         "command": "python benchmarks/reader_accuracy.py " + " ".join(sys.argv[1:]),
         "set": str(folder), "instructions": len(rows), "seeds": {"first": seeds[0], "last": seeds[-1], "count": len(seeds)},
         "tasks": sorted(per_task),
-        "weights": {"path": str(weights), "sha256": hashlib.sha256(weights.read_bytes()).hexdigest()[:16]},
+        "weights": {"path": _shown(weights), "sha256": hashlib.sha256(weights.read_bytes()).hexdigest()[:16]},
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(), "threads": args.threads},
         "intent_accuracy": per_slot["intent"], "exact_accuracy": float(np.mean(exact)),
         "targets": TARGETS, "met": {"intent": per_slot["intent"] >= TARGETS["intent"], "exact": float(np.mean(exact)) >= TARGETS["exact"]},
