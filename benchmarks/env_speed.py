@@ -17,10 +17,10 @@ import gymnasium as gym
 import numpy as np
 import pybullet
 import pybullet_data
+from report import emit  # benchmarks/report.py
 
 import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.scenes.spec import BenchSpec, default_cameras
-from report import emit  # benchmarks/report.py
 
 
 def step_rate(env: gym.Env, steps: int, seed: int = 0) -> float:

@@ -113,7 +113,8 @@ def run_jobs(jobs: list[tuple], workers: int) -> list[list[dict]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--episodes", type=int, help="episodes per row (default: 50 with --phrasings env, every row of a set)")
-    parser.add_argument("--seeds", type=int, default=TEST_SEEDS, help="first seed with --phrasings env (default: the test range)")
+    parser.add_argument("--seeds", "--seed", type=int, default=TEST_SEEDS,
+                        help="first seed with --phrasings env: seeds S, S+1, ... (default: the test range)")
     parser.add_argument("--phrasings", default="env", help="'env' (the env's instructions) or an instruction set's folder")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
     parser.add_argument("--backend", default="native")
@@ -149,7 +150,7 @@ def main() -> None:
     all_seeds = sorted({s for p in plans for s in p[3]})
     chunk = max(1, -(-len(all_seeds) // max(1, args.workers)))
     jobs, owners = [], []
-    for k, (split, task, planner, seeds, texts, env_options) in enumerate(plans):
+    for k, (_, task, planner, seeds, texts, env_options) in enumerate(plans):
         for a, b in _runs(seeds, chunk):
             jobs.append((task, planner, seeds[a:b], texts[a:b] if texts else None, args.backend if planner == "vlm" else None,
                          backend_options, env_options))
@@ -160,7 +161,7 @@ def main() -> None:
         episodes.setdefault(k, []).extend(result)
 
     rows, latencies, failures, by = [], [], [], {}
-    for k, (split, task, planner, seeds, texts, _) in enumerate(plans):
+    for k, (split, task, planner, *_) in enumerate(plans):
         row = aggregate(task, planner, args.backend, split, episodes[k])
         rows.append(row)
         by[(split, task, planner)] = (row, episodes[k])

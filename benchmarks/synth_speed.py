@@ -19,12 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from report import emit  # benchmarks/report.py
+
 from workbench_gym.synth_data.annotate import annotate_scene
 from workbench_gym.synth_data.generate import generate, render_shard
 from workbench_gym.synth_data.randomize import SynthConfig, draw_scene
 from workbench_gym.synth_data.records import to_table
 from workbench_gym.synth_data.renderer import PyBulletRenderer, settled_spec
-from report import emit  # benchmarks/report.py
 
 TARGET_PYBULLET_IMAGES_PER_S = 50.0
 TARGET_BLENDERPROC_S_PER_IMAGE = 2.0
@@ -78,7 +79,7 @@ def pybullet(size: int, scenes: int, workers: list[int]) -> dict:
     runs = [pipeline_rate(config, w) for w in workers]
     best = max(r["images_per_s"] for r in runs)
     return {
-        "renderer": "pybullet", "size": size, "views_per_scene": 2 + config.orbit_views, "runs": runs,
+        "renderer": "pybullet", "size": size, "views_per_scene": config.views_per_scene, "runs": runs,
         "cpu_ms_per_image_by_stage": stage_breakdown(config, min(scenes, 10)),
         "images_per_s": best, "target_images_per_s": TARGET_PYBULLET_IMAGES_PER_S, "meets_target": best >= TARGET_PYBULLET_IMAGES_PER_S,
     }

@@ -14,9 +14,8 @@ from workbench_gym.language.task import StructuredTask, ToolReference  # noqa: E
 from workbench_gym.policies.backend import Backend, Region  # noqa: E402
 from workbench_gym.policies.backends import make_backend  # noqa: E402
 from workbench_gym.policies.backends.hf import HFBackend, suppress_overlaps  # noqa: E402
-from workbench_gym.policies.native.proposals import propose  # noqa: E402
+from workbench_gym.policies.perception import propose  # noqa: E402
 from workbench_gym.scenes.catalog import CATALOG  # noqa: E402
-
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
@@ -198,7 +197,8 @@ def test_serve_command_exposes_the_hf_backend(models, tmp_path, monkeypatch):
         url = line.rsplit(" at ", 1)[1].strip()
         assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
         monkeypatch.setenv("WB_SERVE_KEY", key)
-        remote = OpenAICompatBackend(base_url=url, api_key_env="WB_SERVE_KEY", fallback=None, timeout_s=30, total_timeout_s=60)
+        remote = OpenAICompatBackend(base_url=url, model="workbench-hf", api_key_env="WB_SERVE_KEY", fallback=None, timeout_s=30,
+                                     total_timeout_s=60)
         view = top_down_view()
         there, here = remote.ground(view, "the tape measure"), HFBackend(scorer=str(models["clip"])).ground(view, "the tape measure")
         assert [(r.box, r.label, r.point) for r in there] == [(r.box, r.label, r.point) for r in here]

@@ -19,7 +19,15 @@ from workbench_gym.policies.backend import Backend, Region, View
 from workbench_gym.policies.backends import make_backend, parse_options
 from workbench_gym.policies.backends.openai_compat import OpenAICompatBackend, RemoteError
 from workbench_gym.policies.backends.prompts import answer_prompt, ground_prompt, parse_prompt, plan_prompt
-from workbench_gym.policies.backends.replies import MalformedReply, decode_mask, encode_mask, extract_json, parse_regions, parse_task, task_to_json
+from workbench_gym.policies.backends.replies import (
+    MalformedReply,
+    decode_mask,
+    encode_mask,
+    extract_json,
+    parse_regions,
+    parse_task,
+    task_to_json,
+)
 from workbench_gym.policies.backends.server import make_server
 
 KEY = "sk-test-5up3r-s3cr3t"
@@ -127,7 +135,7 @@ def chat(content: str) -> bytes:
 
 def client(url, fallback=None, **options):
     """A client with short bounds; without a fallback backend, failures raise."""
-    options = {"timeout_s": 2.0, "total_timeout_s": 4.0, "backoff_s": 0.05, "api_key_env": None, **options}
+    options = {"model": "workbench-scripted", "timeout_s": 2.0, "total_timeout_s": 4.0, "backoff_s": 0.05, "api_key_env": None, **options}
     if fallback is None:
         options["fallback"] = None
     return OpenAICompatBackend(fallback_backend=fallback, base_url=url, **options)
@@ -245,7 +253,7 @@ def test_official_openai_client_talks_to_serve(serving):
     ]}])
     assert reply.choices[0].message.content == "scripted: 3"
     with pytest.raises(openai.BadRequestError, match="no image_url part"):
-        sdk.chat.completions.create(model="m", messages=[{"role": "user", "content": answer_prompt("How many?")}])
+        sdk.chat.completions.create(model="workbench-scripted", messages=[{"role": "user", "content": answer_prompt("How many?")}])
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=server.url, api_key="wrong", max_retries=0).models.list()
 
@@ -391,7 +399,7 @@ def test_serve_rejects_bad_requests_clearly(serving):
         return status, payload["error"]["message"] if "error" in payload else payload
 
     def user(*parts, **extra):
-        return {"model": "m", "messages": [{"role": "user", "content": list(parts)}], **extra}
+        return {"model": "workbench-scripted", "messages": [{"role": "user", "content": list(parts)}], **extra}
 
     assert post(b"{not json")[0] == 400
     status, message = post(user(image, {"type": "text", "text": "describe the bench"}))
@@ -435,7 +443,7 @@ def test_serve_round_trip_with_the_native_backend(serving):
         finally:
             env.close()
         server = serving(native)
-        remote = client(server.url, timeout_s=20, total_timeout_s=40)
+        remote = client(server.url, model="workbench-native", timeout_s=20, total_timeout_s=40)
         for phrase in ("the claw hammer", "the bin"):
             there, here = remote.ground(view, phrase), native.ground(view, phrase)
             assert len(here) > 0 and [(r.box, r.label, r.point) for r in there] == [(r.box, r.label, r.point) for r in here]

@@ -13,9 +13,17 @@ from workbench_gym.language.expressions import describe, question_text, referrin
 from workbench_gym.language.grammar import parse_phrase, resolve, robot_leftness, things_of
 from workbench_gym.language.questions import caption, questions
 from workbench_gym.language.reader import decode, lexicon_features, merge_reply
-from workbench_gym.language.task import (JSON_SCHEMA, UNLISTED, StructuredTask, ToolReference, missing_slots, validate)
-from workbench_gym.language.vocabulary import (canonical_task, categories_of, edit_distance, plural, read_category, read_colour,
-                                               read_container, vocabulary)
+from workbench_gym.language.task import JSON_SCHEMA, UNLISTED, StructuredTask, ToolReference, missing_slots, validate
+from workbench_gym.language.vocabulary import (
+    canonical_task,
+    categories_of,
+    edit_distance,
+    plural,
+    read_category,
+    read_colour,
+    read_container,
+    vocabulary,
+)
 from workbench_gym.scenes import catalog
 from workbench_gym.scenes.sampler import sample_clutter
 

@@ -10,10 +10,10 @@ import pytest
 from synth_helpers import CONFIG, tree_bytes
 
 from workbench_gym.cli import main
+from workbench_gym.language.grammar import nouns, resolve, robot_leftness, things_of
 from workbench_gym.scenes.catalog import CATALOG
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.synth_data import open_dataset
-from workbench_gym.language.grammar import nouns, resolve, robot_leftness, things_of
 from workbench_gym.synth_data.annotate import annotate_scene
 from workbench_gym.synth_data.generate import generate
 from workbench_gym.synth_data.randomize import SynthConfig, settled_scene
@@ -35,7 +35,7 @@ def records(dataset_dir):
 
 def test_reader_splits_by_scene(dataset_dir, records):
     ds = open_dataset(dataset_dir)
-    assert len(ds) == len(records) == CONFIG.scenes * (2 + CONFIG.orbit_views)
+    assert len(ds) == len(records) == CONFIG.scenes * (2 + CONFIG.orbit_views + CONFIG.wrist_views)
     test = list(ds.split("test"))
     assert {r.scene_index for r in test} == {9}  # holdout_every=10 keeps scene 9 out of training
     assert {r.scene_index for r in ds.split("train")} == set(range(9))
@@ -176,7 +176,7 @@ def test_hf_datasets_loads_the_shards(dataset_dir, tmp_path):
 
     files = {s: str(dataset_dir / "data" / f"{s}-*.parquet") for s in ("train", "test")}
     hf = load_dataset("parquet", data_files=files, cache_dir=str(tmp_path / "hf"))
-    views = 2 + CONFIG.orbit_views
+    views = 2 + CONFIG.orbit_views + CONFIG.wrist_views
     assert hf["train"].num_rows == 9 * views and hf["test"].num_rows == views
     row = hf["test"][0]
     assert row["scene_index"] == 9 and row["objects"][0]["rle_counts"] and row["expressions"]
@@ -186,7 +186,7 @@ def test_manifest_and_card_describe_the_dataset(dataset_dir):
     manifest = json.loads((dataset_dir / "manifest.json").read_text())
     assert manifest["complete"] and len(manifest["shards"]) == 5 and manifest["config"] == CONFIG.to_dict()
     card = (dataset_dir / "README.md").read_text()
-    views = 2 + CONFIG.orbit_views
+    views = 2 + CONFIG.orbit_views + CONFIG.wrist_views
     assert "workbench-gym generate --renderer pybullet --scenes 10" in card and f"| images (train / test) | {9 * views} / {views} |" in card
 
 

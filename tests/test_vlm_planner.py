@@ -6,19 +6,22 @@ import logging
 import gymnasium as gym
 import numpy as np
 import pytest
+from scripted_backend import ScriptedBackend
 
 import workbench_gym  # noqa: F401  (registers the envs)
-from scripted_backend import ScriptedBackend
 from workbench_gym.envs.grasping import grasp_action
 from workbench_gym.envs.high_level import Answer, Ask, Pick, Place, decode
-from workbench_gym.policies import PLANNERS
 from workbench_gym.language.reader import read_instruction
 from workbench_gym.language.task import UNLISTED, StructuredTask, ToolReference
+from workbench_gym.policies import PLANNERS
 from workbench_gym.policies.backend import Region
 from workbench_gym.policies.backends import make_backend
-from workbench_gym.policies.lifting import _min_area_rectangle, backproject, bench_height, fit_tool, project
+from workbench_gym.policies.perception import fit_tool, project
+from workbench_gym.policies.perception import view_bench_height as bench_height
+from workbench_gym.policies.perception import view_points as backproject
+from workbench_gym.policies.perception.shapes import min_area_rectangle as _min_area_rectangle
 from workbench_gym.policies.steps import grounding_phrase, plan_steps
-from workbench_gym.policies.vlm_planner import ENV_OPTIONS, PROPRIO_WIDTH, VLMPlanner, make_vlm_planner, observation_view
+from workbench_gym.policies.vlm_planner import ENV_OPTIONS, PROPRIO_WIDTH, VLMPlanner, _pick, make_vlm_planner, observation_view
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH
 
 PRIMITIVE = {"control_mode": "primitive", **ENV_OPTIONS}
@@ -122,7 +125,7 @@ def test_lifting_puts_pixels_where_the_scene_is():
         assert len(top) > 0.8 * len(bench) and np.abs(top[:, 2] - world.spec.bench.height).max() < 1e-3
         mask = cam["segmentation"] == world.instance_ids[tool.name]
         estimate = fit_tool(view, Region((0, 0, 1, 1), 1.0, mask, tool.category), (tool.category,), bench_height(view))
-        pick, oracle = estimate.grasp(), grasp_action(world, tool)
+        pick, oracle = _pick(estimate), grasp_action(world, tool)
         assert estimate.size == tool.size
         error = np.subtract(pick.pose[:3], oracle.pose[:3])
         yaw = oracle.pose[3]  # the fingers close along the gripper's y axis

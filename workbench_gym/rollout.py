@@ -10,8 +10,8 @@ from pathlib import Path
 import gymnasium as gym
 
 from workbench_gym.envs.high_level import decode
-from workbench_gym.envs.registration import env_id
-from workbench_gym.policies import PLANNER_ENV_OPTIONS, PLANNERS
+from workbench_gym.policies import PLANNERS
+from workbench_gym.registration import env_id
 from workbench_gym.video import VideoRecorder
 
 
@@ -69,17 +69,15 @@ def rollout(
     """
     if instructions is not None and len(instructions) != episodes:
         raise ValueError(f"got {len(instructions)} instructions for {episodes} episodes; expected one per episode")
-    if planner not in PLANNERS:
-        raise ValueError(f"unknown planner {planner!r}; expected one of {sorted(PLANNERS)}")
+    entry = PLANNERS[planner]
     if episodes < 1:
         raise ValueError(f"episodes must be at least 1, got {episodes}")
-    make_planner, control_mode = PLANNERS[planner]
-    if control_mode:
-        env_options.setdefault("control_mode", control_mode)
-    for key, value in PLANNER_ENV_OPTIONS.get(planner, {}).items():
+    if entry.control_mode:
+        env_options.setdefault("control_mode", entry.control_mode)
+    for key, value in entry.env_options.items():
         env_options.setdefault(key, value)
     env = gym.make(env_id(task), render_mode="rgb_array" if video else None, **env_options)
-    agent = make_planner(env, seed, **(planner_options or {}))
+    agent = entry.make(env, seed, **(planner_options or {}))
     summary = RolloutSummary(task, planner, video=str(video) if video else None)
     fps = video_fps or env.metadata["render_fps"]
     recorder = VideoRecorder(video, fps) if video else None

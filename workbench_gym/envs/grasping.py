@@ -1,4 +1,7 @@
-"""Privileged grasp and placement geometry of tools in the world, for rewards, success checks and oracles."""
+"""Privileged grasp and placement geometry of tools in the world, for rewards, success checks and oracles.
+
+The pose-to-grasp geometry itself (`region_grasp`, `finger_width`) is `control.grasp_regions`, which planners use too.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,12 @@ import math
 
 import numpy as np
 
-from workbench_gym.scenes.geometry import GraspRegion, container_interior
+from workbench_gym.control.grasp_regions import GRASP_SLIDES, finger_width, region_grasp, yaw_of
+from workbench_gym.envs.high_level import Pick, Place
+from workbench_gym.scenes.geometry import container_interior
 from workbench_gym.scenes.parts import quat_from_euler, quat_to_matrix
 from workbench_gym.scenes.spec import ObjectSpec
-from workbench_gym.envs.high_level import Pick, Place
-from workbench_gym.sim.robot import FINGER_JOINTS, MAX_FINGER_WIDTH
+from workbench_gym.sim.robot import FINGER_JOINTS
 from workbench_gym.sim.world import World
 
 
@@ -19,27 +23,10 @@ def grasp_point(world: World, tool: ObjectSpec) -> np.ndarray:
     return grasp_pose(world, tool)[0]
 
 
-#: Where successive grasp attempts sit along the grasp region, as fractions of its half length.
-GRASP_SLIDES = (0.0, 0.7, -0.7)
-
-
 def grasp_pose(world: World, tool: ObjectSpec, slide: float = 0.0) -> tuple[np.ndarray, float]:
     """Grasp point and gripper yaw of a tool at its simulated pose (privileged); see `region_grasp`."""
     position, quaternion = world.object_pose(tool.name)
     return region_grasp(position, quat_to_matrix(quaternion), tool.geometry.grasp, slide)
-
-
-def region_grasp(position, rot: np.ndarray, grasp: GraspRegion, slide: float = 0.0) -> tuple[np.ndarray, float]:
-    """Grasp point and gripper yaw (in [-pi/2, pi/2)) that close the fingers across a body's grasp region.
-
-    The body lies at `position` with rotation `rot`, known or estimated (the VLM planner fits it from depth).
-    At yaw 0 the Panda's fingers close along world y, so the yaw is the closing direction minus 90 deg.
-    `slide` in [-1, 1] moves the grasp point along the region, across the closing direction.
-    """
-    closing = _yaw(rot) + grasp.closing_yaw
-    yaw = (closing - math.pi / 2 + math.pi / 2) % math.pi - math.pi / 2
-    along = np.array([math.cos(grasp.closing_yaw + math.pi / 2), math.sin(grasp.closing_yaw + math.pi / 2), 0.0])
-    return np.asarray(position) + rot @ (np.asarray(grasp.center) + slide * grasp.half_length * along), yaw
 
 
 def grasp_action(world: World, tool: ObjectSpec, attempt: int = 0) -> Pick:
@@ -51,15 +38,6 @@ def grasp_action(world: World, tool: ObjectSpec, attempt: int = 0) -> Pick:
     return Pick((*position, yaw), finger_width(tool.geometry.grasp))
 
 
-def finger_width(grasp: GraspRegion) -> float:
-    """How far the fingers open for a grasp region: 2.5 cm wider than it, within the hand's reach."""
-    return min(grasp.width + 0.025, MAX_FINGER_WIDTH)
-
-
-def _yaw(rot: np.ndarray) -> float:
-    return math.atan2(rot[1, 0], rot[0, 0])
-
-
 def place_action(world: World, held: ObjectSpec, xy, floor_z: float, tool_yaw: float | None = None) -> Place:
     """The privileged Place that sets a held tool down at `xy` on a floor at height `floor_z`.
 
@@ -68,9 +46,9 @@ def place_action(world: World, held: ObjectSpec, xy, floor_z: float, tool_yaw: f
     """
     ee_position, ee_quaternion = world.robot.ee_pose()
     grip_height = ee_position[2] - world.client.getAABB(world.bodies[held.name])[0][2]
-    gripper_yaw = _yaw(quat_to_matrix(ee_quaternion))
+    gripper_yaw = yaw_of(quat_to_matrix(ee_quaternion))
     if tool_yaw is not None:
-        current = _yaw(quat_to_matrix(world.object_pose(held.name)[1]))
+        current = yaw_of(quat_to_matrix(world.object_pose(held.name)[1]))
         gripper_yaw += tool_yaw - current
     gripper_yaw = (gripper_yaw + math.pi / 2) % math.pi - math.pi / 2
     return Place((float(xy[0]), float(xy[1]), floor_z + grip_height + 0.015, gripper_yaw))

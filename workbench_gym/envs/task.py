@@ -15,10 +15,11 @@ import numpy as np
 from workbench_gym.envs.config import EnvConfig
 from workbench_gym.envs.grasping import grasp_action
 from workbench_gym.envs.high_level import HighLevelAction, Pick
+from workbench_gym.registry import Registry
 from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
 from workbench_gym.sim.world import World
 
-TASKS: dict[str, type[Task]] = {}
+TASKS: Registry[type[Task]] = Registry("task")
 
 
 class Task:
@@ -94,15 +95,10 @@ class Task:
 
 
 def register_task(cls: type[Task]) -> type[Task]:
-    """Class decorator: make a task known to `WorkbenchEnv` and to `gymnasium.make`."""
-    if cls.name in TASKS:
-        raise ValueError(f"task {cls.name!r} is already registered")
-    TASKS[cls.name] = cls
-    return cls
+    """Class decorator: make a task known to `WorkbenchEnv` (its Gymnasium id comes from `registration.TASK_STEPS`)."""
+    return TASKS.register(cls.name, cls)
 
 
 def get_task(name: str) -> type[Task]:
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise ValueError(f"unknown task {name!r}; expected one of {sorted(TASKS)}") from None
+    """The task class called `name`; ValueError naming the registered ones."""
+    return TASKS[name]

@@ -7,6 +7,7 @@ the task choose its goal, so `reset(seed=s)` gives the same episode in any proce
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -52,6 +53,7 @@ class WorkbenchEnv(gym.Env):
         self._controller = None
         self._primitives_run = 0
         self._progress = 0.0
+        self._closed = False
 
     def _camera_specs(self) -> dict:
         width, height = self.config.image_size
@@ -63,6 +65,10 @@ class WorkbenchEnv(gym.Env):
 
     # --- gymnasium API ------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        self._check_open("reset")
+        if options is not None and not isinstance(options, Mapping):
+            raise TypeError(f"reset options must be a dict such as {{'instruction': text}} or None, "
+                            f"got {type(options).__name__}: {options!r:.80}")
         super().reset(seed=seed)
         options = dict(options or {})
         instruction = options.pop("instruction", None)
@@ -93,6 +99,7 @@ class WorkbenchEnv(gym.Env):
         return getattr(self._controller, "held", None)
 
     def step(self, action):
+        self._check_open("step")
         if self._controller is None:
             raise RuntimeError("call reset() before step()")
         if self.config.control_mode == "primitive":
@@ -137,6 +144,7 @@ class WorkbenchEnv(gym.Env):
 
     def render(self) -> np.ndarray | None:
         """The front view at `render_size` for "rgb_array"; the GUI window draws itself for "human"."""
+        self._check_open("render")
         if self.render_mode != "rgb_array":
             return None
         if self._controller is None:
@@ -145,4 +153,9 @@ class WorkbenchEnv(gym.Env):
 
     def close(self) -> None:
         self.world.close()
+        self._closed = True
         super().close()
+
+    def _check_open(self, call: str) -> None:
+        if self._closed:
+            raise RuntimeError(f"env is closed: {call}() after close(); make a new env")

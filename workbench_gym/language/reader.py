@@ -19,8 +19,16 @@ import numpy as np
 
 from workbench_gym.language.corpus import TAGS, words_of
 from workbench_gym.language.task import INTENTS, StructuredTask, ToolReference, missing_slots
-from workbench_gym.language.vocabulary import (NOUN_FILLERS, categories_of, read_category, read_colour, read_container, singular, tokens,
-                                               vocabulary)
+from workbench_gym.language.vocabulary import (
+    NOUN_FILLERS,
+    categories_of,
+    read_category,
+    read_colour,
+    read_container,
+    singular,
+    tokens,
+    vocabulary,
+)
 from workbench_gym.scenes import catalog
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "reader.safetensors"

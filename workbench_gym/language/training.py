@@ -57,14 +57,14 @@ def _batch(examples: Sequence[Example], vectors: Sequence[np.ndarray], index: Se
     return v, lex, mask, tags, intents
 
 
-def train_network(examples: Sequence[Example], vectors: Sequence[np.ndarray], config: ReaderConfig = ReaderConfig(),
+def train_network(examples: Sequence[Example], vectors: Sequence[np.ndarray], config: ReaderConfig | None = None,
                   epochs: int = 10, batch_size: int = 64, lr: float = 2e-3, seed: int = 0, progress: bool = True):
     """Train the network on tagged examples; returns it (in eval mode) and the mean loss of each epoch."""
     import torch
     from torch import nn
 
     torch.manual_seed(seed)
-    net = build_network(config)
+    net = build_network(config or ReaderConfig())
     optimiser = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     steps = epochs * ((len(examples) + batch_size - 1) // batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=lr, total_steps=steps, pct_start=0.1)

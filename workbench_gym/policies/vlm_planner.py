@@ -8,7 +8,7 @@ The instruction becomes a `StructuredTask` (the backend's `plan`, else `language
 that becomes steps (`plan_steps`). Each `act` re-observes: it checks what the last primitive did (the gripper's
 opening says whether a pick holds something; re-grounding says whether the aimed-at tool is still where it was),
 then decides the next action. Targets are grounded by the backend, lifted to 3D with depth and calibration
-(`lifting`), and resolved among candidates in 3D ("largest", "leftmost", "nearest the tray", sizes). A slot the
+(`perception`), and resolved among candidates in 3D ("largest", "leftmost", "nearest the tray", sizes). A slot the
 task needs that the words left open, a tool the catalog lacks, two candidates that tie or a best candidate below
 the confidence bar make it `Ask` once, naming the slot; the reply is read as a refinement (`read_reply`). Every decision is
 logged (python logging and `decisions`) with a summary of its inputs and its timing; `finish` writes a
@@ -26,18 +26,20 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from workbench_gym.envs.high_level import Answer, Ask, Done, HighLevelAction, Pick, Place, encode
-from workbench_gym.envs.tasks.placement import Zone, handover_zone
+from workbench_gym.control.grasp_regions import GRASP_SLIDES, finger_width, region_grasp
+from workbench_gym.envs.high_level import Answer, Ask, Done, HighLevelAction, Pick, Place, encode, fit_text
 from workbench_gym.language.expressions import describe
 from workbench_gym.language.reader import read_instruction, read_reply
 from workbench_gym.language.task import HANDOVER, PARTS_TRAY, UNLISTED, StructuredTask, ToolReference
 from workbench_gym.language.vocabulary import categories_of, category_noun, family_category, plural, read_container, vocabulary
 from workbench_gym.policies.backend import Backend, Region, View
-from workbench_gym.policies.lifting import ToolEstimate, bench_height, fit_tool, fit_zone, project, size_misfit
+from workbench_gym.policies.perception import ToolEstimate, fit_tool, fit_zone, project, size_misfit, view_bench_height
 from workbench_gym.policies.steps import SLOT_QUESTIONS, Plan, Step, grounding_phrase, known, plan_steps, spatial, superlative
 from workbench_gym.scenes.catalog import CONTAINERS, TOOLS, get_category
+from workbench_gym.scenes.geometry import build_geometry
 from workbench_gym.scenes.parts import quat_to_matrix
-from workbench_gym.sim.robot import MAX_FINGER_WIDTH
+from workbench_gym.scenes.zones import Zone, handover_zone
+from workbench_gym.sim.robot import MAX_FINGER_WIDTH, PROPRIO_SLICES
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,8 @@ CAMERA_KEYS = ("rgb", "depth", "intrinsics", "extrinsics")  # all a planner may 
 PRIVILEGED_KEYS = ("objects", "goal")  # state-mode observation keys: simulator poses and goals
 LONG_TOOL_MARGIN = 0.04  # metres: a tool within this of a zone's length goes in diagonally
 FINGER_SLACK = 0.005  # metres the fingers may sit inside their commanded opening without holding anything
-#: Where `Proprio.vector()` keeps the hand's quaternion and the fingers' opening.
-PROPRIO_ORIENTATION, PROPRIO_WIDTH = slice(21, 25), 25
+#: Where the observation's proprio vector keeps the hand's quaternion and the fingers' opening.
+PROPRIO_ORIENTATION, PROPRIO_WIDTH = PROPRIO_SLICES["ee_orientation"], PROPRIO_SLICES["gripper_width"].start
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ class VLMPlanner:
         self._backend_s, self._grounded = 0.0, {}
         view = observation_view(observation, self.config.camera)
         if self._bench_z is None:  # the bench does not move: fit its plane once per episode
-            self._bench_z = bench_height(view)
+            self._bench_z = view_bench_height(view)
         if not self.instruction:
             self.instruction = str(observation["instruction"])
         proprio = np.asarray(observation["proprio"], np.float64)
@@ -230,12 +232,12 @@ class VLMPlanner:
             text = self._timed(self.backend.answer, view, step.text).strip() or "I don't know"
             self._inputs["question"] = step.text
             self.events.append(f"Answered {step.text!r} with {text!r}")
-            return Answer(text), "a question: the backend answers from the frame"
+            return Answer(fit_text(text)), "a question: the backend answers from the frame"
         if step.verb == "ask":
             if self.asked:
                 return None
             self.asked = True
-            return Ask(step.text), "nothing to act on without an answer"
+            return Ask(fit_text(step.text)), "nothing to act on without an answer"
         if self.holding is not None:
             if step.verb == "pick":
                 return None
@@ -263,7 +265,7 @@ class VLMPlanner:
                     and np.linalg.norm(c[0].xy - self.target.estimate.xy) < self.config.nudge]
             if near:
                 self.target.estimate = min(near, key=lambda c: np.linalg.norm(c[0].xy - self.target.estimate.xy))[0]
-            pick = self.target.estimate.grasp(self.target.attempts)
+            pick = _pick(self.target.estimate, self.target.attempts)
             self.target.attempts += 1
             return pick, f"retry {self.target.attempts - 1} of the {describe(ref)}, {_retry_kind(self.target.attempts - 1)}"
         candidates = self._candidates(view, ref)
@@ -274,14 +276,14 @@ class VLMPlanner:
         if chosen is None:
             if not self.asked:
                 self.asked = True
-                return Ask(why), "asking: " + why
+                return Ask(fit_text(why)), "asking: " + why
             if not candidates:
                 self.events.append(f"Found no {describe(ref)}")
                 return None
             chosen = candidates[0]
             why = "the supervisor did not settle it: taking the best candidate"
         self.target = _Target(chosen[0], attempts=1)
-        return chosen[0].grasp(0), why
+        return _pick(chosen[0]), why
 
     def _next_of_every(self, step: Step, view: View) -> tuple[HighLevelAction, str] | None:
         destination = self._destination(step)
@@ -297,7 +299,7 @@ class VLMPlanner:
             near = [c for c in left if np.linalg.norm(c[0].xy - self.target.estimate.xy) < self.config.nudge]
             if near and self.target.attempts < self.config.attempts:
                 self.target.estimate = near[0][0]
-                pick = self.target.estimate.grasp(self.target.attempts)
+                pick = _pick(self.target.estimate, self.target.attempts)
                 self.target.attempts += 1
                 return pick, f"retry {self.target.attempts - 1} on a {describe(replace(self.reference, every=False))}, {_retry_kind(self.target.attempts - 1)}"
             if near:
@@ -309,7 +311,7 @@ class VLMPlanner:
         left.sort(key=lambda c: -c[1])
         self.target = _Target(left[0][0], attempts=1)
         family = get_category(left[0][0].category).family
-        return left[0][0].grasp(0), f"{len(left)} {plural(vocabulary().family_words.get(family, 'tool'))} left to move to the {destination or 'container'}"
+        return _pick(left[0][0]), f"{len(left)} {plural(vocabulary().family_words.get(family, 'tool'))} left to move to the {destination or 'container'}"
 
     def _after_pick(self, view: View, holding: bool) -> str:
         """Check a pick: is something held, and is it the aimed-at tool (which then no longer lies where it was)?"""
@@ -500,7 +502,7 @@ class VLMPlanner:
         view = observation_view(observation, self.config.camera)
         self._grounded, self._inputs = {}, {}  # a fresh inputs record: the last decision's is logged already
         if self._bench_z is None:
-            self._bench_z = bench_height(view)
+            self._bench_z = view_bench_height(view)
         holding = self._holds(np.asarray(observation["proprio"], np.float64))
         self._observe_outcome(view, holding)  # the episode may have ended on the last primitive
         seen = []
@@ -542,6 +544,19 @@ def _disc_box(view: View, xy: np.ndarray, radius: float, bench_z: float) -> tupl
 
 def _overlap(box: tuple, other: tuple) -> bool:
     return box[0] <= other[2] and other[0] <= box[2] and box[1] <= other[3] and other[1] <= box[3]
+
+
+def _pick(estimate: ToolEstimate, attempt: int = 0) -> Pick:
+    """The Pick at a fitted tool's catalog grasp region.
+
+    Odd retries assume the fit had the tool the wrong way round (ends are what a partial mask gets wrong);
+    later ones slide along the region as the oracle's retries do.
+    """
+    pose = estimate.flipped() if attempt % 2 else estimate
+    grasp = build_geometry(estimate.category, estimate.size).grasp
+    slide = GRASP_SLIDES[(attempt // 2) % len(GRASP_SLIDES)]
+    point, yaw = region_grasp(pose.position, pose.rotation, grasp, slide)
+    return Pick((float(point[0]), float(point[1]), float(point[2]), float(yaw)), finger_width(grasp))
 
 
 def _retry_kind(attempt: int) -> str:

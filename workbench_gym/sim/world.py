@@ -89,6 +89,12 @@ class FastBulletClient(BulletClient):
     step makes ~40 PyBullet calls, so binding once saves a tenth of a state-observation step.
     """
 
+    def __init__(self, connection_mode: int):
+        # The stock client connects with options="", and PyBullet then prints "argv[0]=" on stdout, into the JSON
+        # that commands print there: connect without options.
+        self._shapes, self._pid = {}, os.getpid()
+        self._client = pybullet.connect(connection_mode)
+
     def __getattr__(self, name):
         attribute = super().__getattr__(name)
         if name != "disconnect":  # the stock client marks itself closed on that lookup

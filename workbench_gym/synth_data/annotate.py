@@ -13,13 +13,13 @@ import numpy as np
 from PIL import Image
 from pycocotools import mask as mask_utils
 
+from workbench_gym.language.expressions import unique_expressions
+from workbench_gym.language.grammar import anchor_of, image_leftness, resolve, robot_leftness, things_of
+from workbench_gym.language.questions import caption, questions
 from workbench_gym.scenes.catalog import CATALOG
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.camera import CameraFrame
 from workbench_gym.sim.world import FIRST_OBJECT_ID, ROBOT_ID
-from workbench_gym.language.expressions import unique_expressions
-from workbench_gym.language.grammar import anchor_of, image_leftness, resolve, robot_leftness, things_of
-from workbench_gym.language.questions import caption, questions
 from workbench_gym.synth_data.randomize import SynthConfig
 from workbench_gym.synth_data.records import QA, Expression, ImageRecord, ObjectAnnotation
 from workbench_gym.synth_data.storage import image_id

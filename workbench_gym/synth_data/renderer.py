@@ -24,6 +24,7 @@ from typing import Protocol, runtime_checkable
 
 import pybullet
 
+from workbench_gym.registry import Registry
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.camera import CameraFrame
 from workbench_gym.sim.world import World
@@ -85,7 +86,9 @@ class PyBulletRenderer:
 
     name = "pybullet"
 
-    def __init__(self):
+    def __init__(self, **options):
+        if options:
+            raise TypeError(f"the pybullet renderer takes no options, got {sorted(options)}")
         self.world = World()
 
     def render(self, spec: SceneSpec) -> dict[str, CameraFrame]:
@@ -108,23 +111,17 @@ class PyBulletRenderer:
         self.world.close()
 
 
-#: Renderer names accepted by `make_renderer` and `workbench-gym generate --renderer`.
-RENDERERS = ("pybullet", "blenderproc")
+#: Renderers by name, for `make_renderer` and `workbench-gym generate --renderer`. BlenderProc's driver is registered
+#: by path, imported only when asked for (its GPL-3.0 program runs in a child process).
+RENDERERS: Registry[type[Renderer]] = Registry("renderer")
+RENDERERS.register("pybullet", PyBulletRenderer)
+RENDERERS.register("blenderproc", "workbench_gym.synth_data.blenderproc_renderer:BlenderProcRenderer", extra="blender")
 
 
 def make_renderer(name: str, **options) -> Renderer:
-    """Build a renderer by name; BlenderProc's driver is imported only here (its GPL-3.0 program runs as a child process).
-
-    `workbench_gym.synth_data.blenderproc_renderer.BlenderProcRenderer(**options)` must implement `Renderer`.
-    """
-    if name == "pybullet":
-        if options:
-            raise TypeError(f"the pybullet renderer takes no options, got {sorted(options)}")
-        return PyBulletRenderer()
-    if name == "blenderproc":
-        try:
-            from workbench_gym.synth_data.blenderproc_renderer import BlenderProcRenderer
-        except ImportError as err:
-            raise RuntimeError(f"the blenderproc renderer is not available here ({err}); see docs/synthetic-data.md") from None
-        return BlenderProcRenderer(**options)
-    raise ValueError(f"unknown renderer {name!r}; expected one of {list(RENDERERS)}")
+    """Build a renderer by name with its options; `RuntimeError` where its dependencies are missing here."""
+    try:
+        renderer = RENDERERS[name]
+    except ImportError as err:
+        raise RuntimeError(f"the {name} renderer is not available here ({err}); see docs/synthetic-data.md") from None
+    return renderer(**options)

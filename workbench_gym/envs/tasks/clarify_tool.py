@@ -12,9 +12,9 @@ import dataclasses
 import numpy as np
 
 from workbench_gym.envs.high_level import Ask, Done, HighLevelAction, Pick, Place
-from workbench_gym.language.expressions import phrase, referring_expressions
 from workbench_gym.envs.task import Task, register_task
 from workbench_gym.envs.tasks.goals import LIFT_HEIGHT, goal_candidates, graspable, lift, sample_until, tool_info
+from workbench_gym.language.expressions import phrase, referring_expressions
 from workbench_gym.scenes.catalog import get_category, is_held_out
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World
@@ -24,6 +24,19 @@ UNFAMILIAR = ("torque wrench", "pipe wrench", "rubber mallet", "utility knife", 
 
 @register_task
 class ClarifyTool(Task):
+    """Ask which tool is meant, then pick it up. (`workbench_gym/ClarifyTool-v0`)
+
+    **Task description:** The instruction fits two tools equally; an `Ask` gets the supervisor's reply in
+    `obs["dialog"]`, which tells them apart, and the meant tool is then lifted as in PickTool.
+
+    **Randomizations:** Each `reset(seed=)` samples the bench: `n_tools` tools of random category, size and colour
+    at random poses (packed by `density`), the bins and the small-parts tray; then a scene with two tools the
+    instruction fits, and which of them the supervisor means. The instruction's phrasing comes from
+    `instruction_split`'s templates; `variant_split="unseen"` makes goals held-out size x colour variants.
+
+    **Success conditions:** Half for asking before acting, the rest for lifting the meant tool 10 cm.
+    """
+
     name = "ClarifyTool"
     max_primitives = 8
     templates = {

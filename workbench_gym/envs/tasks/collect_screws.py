@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench_gym.language.expressions import phrase
 from workbench_gym.envs.task import register_task
 from workbench_gym.envs.tasks.goals import graspable, sample_until
-from workbench_gym.envs.tasks.placement import PlacementTask, container_zone
+from workbench_gym.envs.tasks.placement import PlacementTask
+from workbench_gym.language.expressions import phrase
 from workbench_gym.scenes.catalog import TOOLS
 from workbench_gym.scenes.spec import SceneSpec
+from workbench_gym.scenes.zones import container_zone
 from workbench_gym.sim.world import World
 
 SCREWS = (2, 4)  # how many loose screws, inclusive
@@ -17,6 +18,19 @@ SCREWS = (2, 4)  # how many loose screws, inclusive
 
 @register_task
 class CollectScrews(PlacementTask):
+    """Put every loose screw into the small-parts tray. (`workbench_gym/CollectScrews-v0`)
+
+    **Task description:** Collect all the loose screws on the bench into the small-parts tray; the other tools stay
+    where they are.
+
+    **Randomizations:** Each `reset(seed=)` samples the bench: `n_tools` tools of random category, size and colour
+    at random poses (packed by `density`), the bins and the small-parts tray; then a few screws among the other
+    tools, every screw graspable. The instruction's phrasing comes from `instruction_split`'s templates;
+    `variant_split="unseen"` makes goals held-out size x colour variants.
+
+    **Success conditions:** Every screw inside the tray; partial credit is the fraction that is.
+    """
+
     name = "CollectScrews"
     max_primitives = 14
     templates = {

@@ -46,6 +46,20 @@ def parse_yes_no(text: str) -> bool | None:
 
 @register_task
 class CountTools(Task):
+    """Answer a question about the bench. (`workbench_gym/CountTools-v0`)
+
+    **Task description:** Answer how many tools of a family there are, whether one is there, or a lone tool's
+    colour, with `Answer(text)`.
+
+    **Randomizations:** Each `reset(seed=)` samples the bench: `n_tools` tools of random category, size and colour
+    at random poses (packed by `density`), the bins and the small-parts tray; then the question kind (count, exists,
+    colour) and its subject. The instruction's phrasing comes from `instruction_split`'s templates;
+    `variant_split="unseen"` makes goals held-out size x colour variants.
+
+    **Success conditions:** An answer that parses to the right number, yes/no or colour; a right answer ends
+    the episode.
+    """
+
     name = "CountTools"
     max_primitives = 3
     templates = {split: tuple(t for q in QUESTIONS.values() for t in q[split]) for split in ("train", "test")}

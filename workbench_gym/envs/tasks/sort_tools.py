@@ -12,12 +12,13 @@ from collections import Counter
 
 import numpy as np
 
-from workbench_gym.language.expressions import phrase
 from workbench_gym.envs.task import register_task
 from workbench_gym.envs.tasks.goals import graspable, sample_until
-from workbench_gym.envs.tasks.placement import PlacementTask, container_zone, fits, in_zone
+from workbench_gym.envs.tasks.placement import PlacementTask, fits, in_zone
+from workbench_gym.language.expressions import phrase
 from workbench_gym.scenes.catalog import get_category
 from workbench_gym.scenes.spec import SceneSpec
+from workbench_gym.scenes.zones import container_zone
 from workbench_gym.sim.world import World
 
 FAMILY_BINS = {"wrench": "bin_left", "screwdriver": "bin_middle", "pliers": "bin_right"}
@@ -26,6 +27,19 @@ SORTABLE = [c for c in ("adjustable_wrench", "combination_wrench", "phillips_scr
 
 @register_task
 class SortTools(PlacementTask):
+    """Sort wrenches, screwdrivers and pliers into their bins. (`workbench_gym/SortTools-v0`)
+
+    **Task description:** Every wrench goes into the left bin, every screwdriver into the middle one, every pliers
+    into the right one.
+
+    **Randomizations:** Each `reset(seed=)` samples the bench: `n_tools` tools of random category, size and colour
+    at random poses (packed by `density`), the bins and the small-parts tray; then 3 to 6 sortable tools (wrenches,
+    screwdrivers, pliers), each graspable and fitting its family's bin. The instruction's phrasing comes from
+    `instruction_split`'s templates; `variant_split="unseen"` makes goals held-out size x colour variants.
+
+    **Success conditions:** Every tool in its family's bin; partial credit is the fraction that is.
+    """
+
     name = "SortTools"
     max_primitives = 18
     templates = {
@@ -57,7 +71,7 @@ class SortTools(PlacementTask):
         for tool, _ in self.goals:
             families.setdefault(get_category(tool.category).family, []).append(tool)
         used = set()
-        for family, tools in families.items():
+        for tools in families.values():
             where = Counter(name for t in tools for name, z in bins.items() if in_zone(world, t, z))
             if where:
                 name, count = where.most_common(1)[0]

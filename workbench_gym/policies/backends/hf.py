@@ -1,7 +1,7 @@
 """Hugging Face `transformers` models as a backend, loaded offline from a local path or the user's HF cache.
 
 Three kinds of model, each optional:
-- a scorer (CLIP, SigLIP): ranks class-agnostic RGB-D proposals (`policies.native.proposals.propose`) by how well
+- a scorer (CLIP, SigLIP): ranks class-agnostic RGB-D proposals (`policies.perception.propose`) by how well
   their crops match the phrase, and labels each crop with the closest catalog category;
 - a detector (OWLv2, OWL-ViT, Grounding-DINO): open-vocabulary boxes for the phrase, straight from the image;
 - a chat VLM (SmolVLM/Idefics3, Qwen2.5-VL, anything `AutoModelForImageTextToText` loads with a chat template):
@@ -146,7 +146,7 @@ class ClipScorer:
         if key in self._frames:
             self._frames.move_to_end(key)
             return self._frames[key]
-        from workbench_gym.policies.native.proposals import propose
+        from workbench_gym.policies.perception import propose
 
         proposals = propose(view.rgb, view.depth, view.intrinsics, view.extrinsics)
         crops = labels = None

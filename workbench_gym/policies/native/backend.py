@@ -18,16 +18,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from workbench_gym.language.grammar import Query, parse_phrase
 from workbench_gym.language.reader import read_instruction
 from workbench_gym.language.task import StructuredTask
+from workbench_gym.language.vocabulary import category_texts
 from workbench_gym.policies.backend import Region, View
 from workbench_gym.policies.native.features import features
 from workbench_gym.policies.native.model import DEFAULT_WEIGHTS, GroundingModel
-from workbench_gym.policies.native.proposals import FrameAnalysis, ProposalConfig, analyse
 from workbench_gym.policies.native.text import TextEncoder, shared_encoder
-from workbench_gym.language.grammar import Query, parse_phrase
-from workbench_gym.language.vocabulary import category_texts
 from workbench_gym.policies.native.vocabulary import CATEGORIES, COLOUR_WORDS
+from workbench_gym.policies.perception.proposals import FrameAnalysis, ProposalConfig, analyse
 from workbench_gym.scenes.catalog import CATALOG
 
 SPATIAL_FRAMES = ("robot", "image")

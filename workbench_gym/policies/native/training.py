@@ -10,6 +10,7 @@ objects with masks, expressions, vqa); any object with those attributes works.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -19,13 +20,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from workbench_gym.language.grammar import parse_phrase
 from workbench_gym.policies.backend import View
 from workbench_gym.policies.native.features import features
 from workbench_gym.policies.native.model import GroundingModel, ModelConfig
-from workbench_gym.policies.native.proposals import ProposalConfig, analyse
 from workbench_gym.policies.native.text import TextEncoder, shared_encoder
-from workbench_gym.language.grammar import parse_phrase
 from workbench_gym.policies.native.vocabulary import BANK, CATEGORIES, COLOUR_WORDS, positives
+from workbench_gym.policies.perception.proposals import ProposalConfig, analyse
 from workbench_gym.scenes.catalog import CATALOG
 
 MATCH_IOU = 0.5
@@ -63,8 +64,9 @@ def view_of(record) -> View:
     return View(record.rgb, record.depth, record.intrinsics, record.extrinsics, record.camera)
 
 
-def examples_from_records(records: Iterable, config: ProposalConfig = ProposalConfig(), progress: bool = True) -> Examples:
+def examples_from_records(records: Iterable, config: ProposalConfig | None = None, progress: bool = True) -> Examples:
     """Proposals of every record, cut as the backend cuts them, labelled by overlap with the annotated masks."""
+    config = config or ProposalConfig()
     from tqdm import tqdm
 
     crops, geos, cats, cols = [], [], [], []
@@ -155,8 +157,14 @@ def expression_kind(text: str) -> str:
     return "name"
 
 
+def view_kind(camera: str) -> str:
+    """The kind of view a dataset camera is: "front", "overhead", "wrist" or "orbit" (numbered cameras share one)."""
+    return re.sub(r"_\d+$", "", camera)
+
+
 def grounding_accuracy(backend, records: Iterable, limit: int | None = None) -> dict:
-    """Top-1 accuracy of `backend.ground` on the records' referring expressions.
+    """Top-1 accuracy of `backend.ground` on the records' referring expressions, overall, per expression kind, per
+    camera and per kind of view (`view_kind`).
 
     A hit is a top region whose point lies on the target's annotated mask (where the planner would grasp);
     `iou50` also counts the top region's mask overlapping the target's with IoU >= 0.5.
@@ -192,9 +200,19 @@ def grounding_accuracy(backend, records: Iterable, limit: int | None = None) -> 
         "top1_iou50": sum(iou_hits.values()) / max(total, 1),
         "per_kind": {k: {"n": totals[k], "top1": hits[k] / totals[k]} for k in EXPRESSION_KINDS if totals[k]},
         "per_camera": {c: {"n": n, "top1": camera_hits[c] / n} for c, n in sorted(camera_totals.items())},
+        "per_view": _by_view(camera_hits, camera_totals),
         "ms_per_ground_cached": 1000 * float(np.mean(times)) if times else None,
         "ms_per_ground_new_frame": 1000 * float(np.mean(first_times)) if first_times else None,
     }
+
+
+def _by_view(hits: Counter, totals: Counter) -> dict:
+    """Top-1 per kind of view, pooling the numbered cameras of a kind."""
+    view_hits, view_totals = Counter(), Counter()
+    for camera, n in totals.items():
+        view_hits[view_kind(camera)] += hits[camera]
+        view_totals[view_kind(camera)] += n
+    return {v: {"n": n, "top1": view_hits[v] / n} for v, n in sorted(view_totals.items())}
 
 
 def vqa_accuracy(backend, records: Iterable, limit: int | None = None) -> dict:
@@ -213,4 +231,4 @@ def vqa_accuracy(backend, records: Iterable, limit: int | None = None) -> dict:
 
 
 __all__ = ["EXPRESSION_KINDS", "Examples", "examples_from_records", "expression_kind", "grounding_accuracy",
-           "new_model", "train", "view_of", "vqa_accuracy"]
+           "new_model", "train", "view_kind", "view_of", "vqa_accuracy"]
