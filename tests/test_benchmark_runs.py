@@ -149,9 +149,9 @@ def test_privileged_plan_and_grounding(torch_one_thread):
         obs, info = env.reset(seed=5203)
         u = env.unwrapped
         tool, zone = u.task.goals[0]
-        steps = oracle_plan(u.task, u.world.spec, obs["instruction"])
-        assert [s.verb for s in steps] == ["pick", "place"] and steps[1].target == {"bin_left": "left bin", "bin_middle": "middle bin",
-                                                                                    "bin_right": "right bin", "parts_tray": "parts tray"}[zone.name]
+        task = oracle_plan(u.task, u.world.spec, obs["instruction"])
+        assert task.intent == "place" and task.reference.category == tool.category and task.container == {
+            "bin_left": "left bin", "bin_middle": "middle bin", "bin_right": "right bin", "parts_tray": "parts tray"}[zone.name]
         backend = PrivilegedBackend(make_backend("native"), env, plan=True, grounding=True)
         regions = backend.ground(None, f"{tool.colour} {tool.display_name.split(' ', 2)[-1]}")
         masks = [r.mask for r in regions]

@@ -16,13 +16,13 @@ from import_names import imported_names
 
 torch = pytest.importorskip("torch")
 
+from workbench_gym.language.task import StructuredTask, ToolReference  # noqa: E402
 from workbench_gym.policies.backend import Backend, View  # noqa: E402
 from workbench_gym.policies.native import backend as backend_module  # noqa: E402
 from workbench_gym.policies.native.backend import NativeBackend  # noqa: E402
 from workbench_gym.policies.native.model import DEFAULT_WEIGHTS, GroundingModel, ModelConfig  # noqa: E402
 from workbench_gym.policies.native.text import TextEncoder  # noqa: E402
 from workbench_gym.policies.native.training import examples_from_records, new_model, train  # noqa: E402
-from workbench_gym.policies.native.vocabulary import parse  # noqa: E402
 from workbench_gym.policies.perception import proposals as proposals_module  # noqa: E402
 from workbench_gym.scenes.sampler import default_containers  # noqa: E402
 from workbench_gym.scenes.spec import BenchSpec, ObjectSpec, Pose, SceneSpec, default_cameras  # noqa: E402
@@ -132,9 +132,9 @@ def test_shipped_weights_load_with_safetensors_only(monkeypatch):
     assert "spanner" in model.bank and "hex key" in model.bank
 
 
-def test_backend_follows_protocol_and_plans_nothing(backend, truth):
+def test_backend_follows_protocol_and_plans_with_the_reader(backend, truth):
     assert isinstance(backend, Backend)
-    assert backend.plan(truth.view, "put the hammer in the left bin") is None
+    assert backend.plan(truth.view, "put the hammer in the left bin") == StructuredTask("place", ToolReference("claw_hammer"), "left bin")
 
 
 @pytest.mark.parametrize("phrase, category", [
@@ -179,16 +179,6 @@ def test_frames_are_cached_by_content(backend, truth):
     copy = View(truth.view.rgb.copy(), truth.view.depth.copy(), truth.view.intrinsics, truth.view.extrinsics)
     backend.ground(copy, "the spanner")
     assert len(backend._frames) == cached
-
-
-def test_parse_splits_expressions():
-    q = parse("the largest red adjustable wrench")
-    assert (q.noun, q.colour, q.order) == ("adjustable wrench", "red", "largest")
-    q = parse("the pliers left of the hammer")
-    assert (q.noun, q.relation, q.anchor) == ("pliers", "left of", "the hammer")
-    assert parse("the small parts container").noun == "small parts container"  # "small" belongs to the name here
-    with pytest.raises(ValueError, match="empty"):
-        parse("  ?! ")
 
 
 def test_tiny_training_run_lowers_the_loss(truth):

@@ -24,10 +24,11 @@ COLUMNS = ("task", "planner", "backend", "split", "episodes", "success", "partia
 
 
 def run_episodes(task: str, planner: str, seeds: list[int], backend: str | None = None, backend_options: dict | None = None,
-                 progress: bool = False, **env_options) -> list[dict]:
-    """Per-episode results (dicts) of consecutive `seeds` of one task."""
+                 progress: bool = False, instructions: list[str] | None = None, **env_options) -> list[dict]:
+    """Per-episode results (dicts) of consecutive `seeds` of one task; `instructions` reword them, one per seed."""
     options = {"backend": backend, **(backend_options or {})} if planner == "vlm" and backend else None
-    summary = rollout(task, planner, len(seeds), seeds[0], progress=progress, planner_options=options, **env_options)
+    summary = rollout(task, planner, len(seeds), seeds[0], progress=progress, planner_options=options,
+                      instructions=instructions, **env_options)
     return [asdict(e) for e in summary.episodes]
 
 

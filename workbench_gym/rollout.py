@@ -63,13 +63,17 @@ def _progress(total: int, enabled: bool):
 
 def rollout(
     task: str, planner: str = "random", episodes: int = 1, seed: int = 0, video: str | Path | None = None,
-    progress: bool = True, video_fps: float | None = None, planner_options: dict | None = None, **env_options,
+    progress: bool = True, video_fps: float | None = None, planner_options: dict | None = None,
+    instructions: list[str] | None = None, **env_options,
 ) -> RolloutSummary:
     """Run `episodes` episodes (seeds seed, seed+1, ...) and return what happened.
 
     Videos play in real time at `video_fps` frames per simulated second (default: the control rate).
-    `planner_options` go to the planner's factory (the VLM planner's `backend`, for one).
+    `planner_options` go to the planner's factory (the VLM planner's `backend`, for one). `instructions`, one per
+    episode, reword each episode's instruction (`reset(options={"instruction": ...})`; the goal stays the seed's).
     """
+    if instructions is not None and len(instructions) != episodes:
+        raise ValueError(f"got {len(instructions)} instructions for {episodes} episodes; expected one per episode")
     entry = PLANNERS[planner]
     if episodes < 1:
         raise ValueError(f"episodes must be at least 1, got {episodes}")
@@ -113,7 +117,8 @@ def rollout(
     try:
         for i in range(episodes):
             caption["filming"] = False
-            summary.episodes.append(play_episode(env, agent, seed + i, **hooks))
+            options = {"instruction": instructions[i]} if instructions else None
+            summary.episodes.append(play_episode(env, agent, seed + i, options, **hooks))
             if bar:
                 bar.update()
     finally:

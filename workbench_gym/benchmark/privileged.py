@@ -5,8 +5,8 @@
 its own plan and the oracle's grounding (the suite's attribution rows). Like the oracle planner, it reads the env's
 world and task: privileged by construction, for evaluation only, never a planner of its own.
 
-- oracle plan: the task's goal as plan steps, naming each tool by a phrase that picks it out uniquely
-  (`envs.language.referring_expressions`) and each place by its canonical name;
+- oracle plan: the task's goal as a `StructuredTask`, naming each tool by the attributes of a referring expression
+  that picks it out (`language.expressions.referring_expressions`) and each place by its canonical name;
 - oracle grounding: the objects a phrase denotes by their true catalog attributes (category from the noun, colour,
   size), each as a region cut from the simulator's instance segmentation of the planner's camera, score 1; questions
   answered from the task's ground truth.
@@ -18,18 +18,19 @@ from typing import Any
 
 import numpy as np
 
-from workbench_gym.envs.language import PLURALS, referring_expressions
 from workbench_gym.envs.task import Task
 from workbench_gym.envs.tasks.chain_tools import ChainTools
 from workbench_gym.envs.tasks.clarify_tool import ClarifyTool
 from workbench_gym.envs.tasks.count_tools import CountTools
 from workbench_gym.envs.tasks.pick_tool import PickTool
 from workbench_gym.envs.tasks.placement import PlacementTask
-from workbench_gym.policies.backend import Backend, PlanStep, Region, View
-from workbench_gym.policies.instructions import HANDOVER, parse_reference
+from workbench_gym.language.expressions import referring_expressions
+from workbench_gym.language.grammar import parse_phrase
+from workbench_gym.language.task import HANDOVER, ORDERS, PARTS_TRAY, StructuredTask, ToolReference
+from workbench_gym.language.vocabulary import categories_of, family_category, read_category
+from workbench_gym.policies.backend import Backend, Region, View
 from workbench_gym.scenes.catalog import get_category
 from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
-from workbench_gym.scenes.zones import Zone
 
 MIN_PIXELS = 4  # a sliver smaller than this is not shown to the planner
 _SIDES = ("left", "middle", "right")
@@ -46,7 +47,7 @@ class PrivilegedBackend:
         parts = [p for p, on in (("plan", plan), ("grounding", grounding)) if on]
         self.name = f"{getattr(inner, 'name', type(inner).__name__)}+oracle_{'_'.join(parts)}"
 
-    def plan(self, view: View, instruction: str) -> list[PlanStep] | None:
+    def plan(self, view: View, instruction: str) -> StructuredTask | None:
         return oracle_plan(self._task(), self.env.world.spec, instruction) if self.oracle_plan else self.inner.plan(view, instruction)
 
     def ground(self, view: View, phrase: str) -> list[Region]:
@@ -85,35 +86,50 @@ def denoted(objects: list[ObjectSpec], phrase: str) -> list[ObjectSpec]:
         word = {"centre": "middle", "center": "middle"}.get(word, word)
         bins = [c for c in containers if c.category == "bin"]
         return [c for c in bins if word in (c.name.removeprefix("bin_"), c.colour)] if word else bins
-    ref = parse_reference(phrase)
-    return [o for o in objects if o.category in ref.categories and (not ref.colour or o.colour == ref.colour)
-            and (not ref.size or o.size == ref.size)]
+    q = parse_phrase(phrase)
+    categories = categories_of(read_category(q.noun))
+    return [o for o in objects if o.category in categories and (not q.colour or o.colour == q.colour)
+            and (not q.size or o.size == q.size)]
 
 
-def oracle_plan(task: Task, spec: SceneSpec, instruction: str) -> list[PlanStep]:
-    """The task's goal as plan steps (privileged); `spec` is the bench as it is, `instruction` the question asked."""
+def oracle_plan(task: Task, spec: SceneSpec, instruction: str) -> StructuredTask:
+    """The instruction's true meaning as a structured task (privileged): what the reader should have read, with each
+    tool named by the attributes that pick it out on the bench. `instruction` is unused; it keeps `plan`'s signature."""
     if isinstance(task, CountTools):
-        return [PlanStep("answer", text=instruction)]
-    if isinstance(task, ClarifyTool):
-        return [PlanStep("ask", text="Which one do you mean?"), PlanStep("pick", _phrase(spec, task.target))]
+        intent = {"count": "count", "colour": "colour_question", "exists": "existence_question"}[task.kind]
+        return StructuredTask(intent, ToolReference(family_category(task.subject), every=task.kind == "count"))
+    if isinstance(task, ClarifyTool):  # the words fit both twins on purpose: only what they share, so the planner asks
+        a, b = (next(o for o in spec.objects if o.name == name) for name in task.twin_names)
+        category = a.category if a.category == b.category else family_category(get_category(a.category).family)
+        return StructuredTask("pick", ToolReference(category, a.colour if a.colour == b.colour else ""))
     if isinstance(task, PickTool):
-        return [PlanStep("pick", _phrase(spec, task.target))]
+        return StructuredTask("pick", tool_reference(spec, task.target))
     if isinstance(task, PlacementTask):
-        steps: list[PlanStep] = []
         if len(task.goals) == 1:
             tool, zone = task.goals[0]
-            return [PlanStep("pick", _phrase(spec, tool)), PlanStep("place", zone_phrase(zone.name))]
-        by_zone: dict[str, tuple[Zone, list[str]]] = {}
-        for tool, zone in task.goals:  # a sort or a collection: every tool of a family into its zone
-            families = by_zone.setdefault(zone.name, (zone, []))[1]
-            family = get_category(tool.category).family
-            if family not in families:
-                families.append(family)
-        for zone, families in by_zone.values():
-            for family in families:
-                steps += [PlanStep("pick", PLURALS[family]), PlanStep("place", zone_phrase(zone.name))]
-        return steps
+            container = zone_phrase(zone.name)
+            if container == HANDOVER:
+                return StructuredTask("fetch", tool_reference(spec, tool))
+            return StructuredTask("place", tool_reference(spec, tool), container)
+        groups = {(family_category(get_category(tool.category).family), zone_phrase(zone.name)) for tool, zone in task.goals}
+        if len(groups) == 1 and next(iter(groups))[1] == PARTS_TRAY:
+            category = next(iter(groups))[0]
+            return StructuredTask("collect", ToolReference(category, every=True), PARTS_TRAY)
+        return StructuredTask("sort", groups=tuple(sorted(groups)))
     raise ValueError(f"no oracle plan for task {task.name!r}")
+
+
+def tool_reference(spec: SceneSpec, tool: ObjectSpec) -> ToolReference:
+    """The reference that picks `tool` out on the bench: its category with the colour, size and order words of the
+    first referring expression a structured task can hold (a relation to another tool it cannot)."""
+    for phrase in referring_expressions(tool, spec):
+        q = parse_phrase(phrase)
+        order = q.order if q.order in ORDERS else ""
+        relation = "nearest_tray" if q.relation == "nearest" and "tray" in (q.anchor or "") else ""
+        if q.relation and not relation:
+            continue
+        return ToolReference(tool.category, q.colour or "", q.size or "", order, relation)
+    return ToolReference(tool.category, tool.colour, tool.size)
 
 
 def oracle_answer(task: Task) -> str:

@@ -13,9 +13,9 @@ import dataclasses
 
 import numpy as np
 
-from workbench_gym.envs.language import referring_expressions
 from workbench_gym.envs.task import Task
 from workbench_gym.envs.tasks.goals import graspable
+from workbench_gym.language.expressions import referring_expressions
 from workbench_gym.scenes.catalog import get_category
 from workbench_gym.scenes.perturb import perturb_scene
 from workbench_gym.scenes.spec import ObjectSpec, Pose, SceneSpec, SceneSpecError, validate

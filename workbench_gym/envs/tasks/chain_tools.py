@@ -16,7 +16,6 @@ import numpy as np
 
 from workbench_gym.envs.grasping import place_action
 from workbench_gym.envs.high_level import HighLevelAction
-from workbench_gym.envs.language import referring_expressions
 from workbench_gym.envs.task import Task, register_task
 from workbench_gym.envs.tasks.clarify_tool import ClarifyTool
 from workbench_gym.envs.tasks.collect_screws import CollectScrews
@@ -27,6 +26,7 @@ from workbench_gym.envs.tasks.pick_tool import PickTool
 from workbench_gym.envs.tasks.place_tool import PlaceTool
 from workbench_gym.envs.tasks.placement import PlacementTask
 from workbench_gym.envs.tasks.sort_tools import SortTools
+from workbench_gym.language.expressions import referring_expressions
 from workbench_gym.scenes.catalog import TOOLS
 from workbench_gym.scenes.footprint import rectangles_overlap
 from workbench_gym.scenes.spec import SceneSpec

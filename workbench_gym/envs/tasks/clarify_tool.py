@@ -12,9 +12,9 @@ import dataclasses
 import numpy as np
 
 from workbench_gym.envs.high_level import Ask, Done, HighLevelAction, Pick
-from workbench_gym.envs.language import phrase, referring_expressions
 from workbench_gym.envs.task import Task, register_task
 from workbench_gym.envs.tasks.goals import LIFT_HEIGHT, goal_candidates, graspable, lift, sample_until, tool_info
+from workbench_gym.language.expressions import phrase, referring_expressions
 from workbench_gym.scenes.catalog import get_category, is_held_out
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench_gym.envs.language import phrase
 from workbench_gym.envs.task import register_task
 from workbench_gym.envs.tasks.goals import graspable, sample_until
 from workbench_gym.envs.tasks.placement import PlacementTask, in_zone
+from workbench_gym.language.expressions import phrase
 from workbench_gym.scenes.catalog import TOOLS
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.scenes.zones import container_zone

@@ -8,21 +8,16 @@ import re
 import numpy as np
 
 from workbench_gym.envs.high_level import Answer, Done, HighLevelAction
-from workbench_gym.envs.language import FAMILY_NAMES, PLURALS
 from workbench_gym.envs.task import Task, register_task
 from workbench_gym.envs.tasks.goals import sample_until
+from workbench_gym.language.questions import QUESTIONS
+from workbench_gym.language.vocabulary import plural, vocabulary
 from workbench_gym.scenes.catalog import COLOURS, TOOLS, get_category
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World
 
 NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
                 "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
-QUESTIONS = {
-    "count": {"train": ("how many {plural} are there?", "count the {plural} on the bench"),
-              "test": ("how many {plural} can you see?", "tell me the number of {plural} on the workbench")},
-    "colour": {"train": ("what colour is the {noun}?",), "test": ("which colour does the {noun} have?",)},
-    "exists": {"train": ("is there a {noun} on the bench?",), "test": ("do you see any {noun} on the workbench?",)},
-}
 
 
 def parse_number(text: str) -> int | None:
@@ -86,17 +81,17 @@ class CountTools(Task):
             family = all_families[int(rng.integers(len(all_families)))]
             self.expected = families.count(family)
             self.subject = family
-            text = template.format(plural=PLURALS[family])
+            text = template.format(plural=plural(vocabulary().family_words[family]))
         elif self.kind == "colour":
             family = sorted(single)[int(rng.integers(len(single)))]
             self.expected = tools[families.index(family)].colour
             self.subject = family
-            text = template.format(noun=FAMILY_NAMES[family])
+            text = template.format(noun=vocabulary().family_words[family])
         else:
             family = all_families[int(rng.integers(len(all_families)))]
             self.expected = family in families
             self.subject = family
-            text = template.format(noun=FAMILY_NAMES[family])
+            text = template.format(noun=vocabulary().family_words[family])
         self.answers: list[str] = []
         return text
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from workbench_gym.envs.language import referring_expressions
 from workbench_gym.envs.task import Task
+from workbench_gym.language.expressions import referring_expressions
 from workbench_gym.scenes.catalog import is_held_out
 from workbench_gym.scenes.sampler import sample_clutter
 from workbench_gym.scenes.spec import ObjectSpec, SceneSpec

@@ -9,10 +9,10 @@ import numpy as np
 
 from workbench_gym.envs.grasping import grasp_point
 from workbench_gym.envs.high_level import Done, HighLevelAction
-from workbench_gym.envs.language import phrase
 from workbench_gym.envs.task import Task, register_task
 from workbench_gym.envs.tasks.goals import LIFT_HEIGHT, goal_candidates, lift, sample_scene_with_goal, tool_info
 from workbench_gym.envs.tasks.shaping import holds, reach_credit
+from workbench_gym.language.expressions import phrase
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from workbench_gym.policies.backend import Backend, PlanStep, Region, View
+from workbench_gym.language.task import StructuredTask
+from workbench_gym.policies.backend import Backend, Region, View
 from workbench_gym.policies.backends.prompts import SYSTEM_PROMPT, answer_prompt, ground_prompt, plan_prompt
-from workbench_gym.policies.backends.replies import COORDINATES, MalformedReply, parse_regions, parse_steps
+from workbench_gym.policies.backends.replies import COORDINATES, MalformedReply, parse_regions, parse_task
 from workbench_gym.policies.backends.transport import DeadlineExceeded, post
 from workbench_gym.policies.backends.wire import image_data_url, view_payload
 
@@ -110,12 +111,12 @@ class OpenAICompatBackend:
         reply = self._ask(view, answer_prompt(question), _plain_text)
         return reply if reply is not None else self._fallback_backend().answer(view, question)
 
-    def plan(self, view: View, instruction: str) -> list[PlanStep] | None:
-        """The server's JSON plan (None when it leaves planning to the planner); the fallback's when it fails."""
-        reply = self._ask(view, plan_prompt(instruction), parse_steps)
+    def plan(self, view: View, instruction: str) -> StructuredTask | None:
+        """The server's structured task (None when it leaves reading to the planner); the fallback's when it fails."""
+        reply = self._ask(view, plan_prompt(instruction), lambda text: (parse_task(text),))  # a 1-tuple: None is an answer
         if reply is None:
             return self._fallback_backend().plan(view, instruction)
-        return reply or None
+        return reply[0]
 
     # -- transport -----------------------------------------------------------------------------------------------
 

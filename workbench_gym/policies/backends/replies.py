@@ -1,4 +1,4 @@
-"""Turn a chat model's reply into `Region`s and `PlanStep`s, repairing the usual JSON slips, and back again.
+"""Turn a chat model's reply into `Region`s and a `StructuredTask`, repairing the usual JSON slips, and back again.
 
 Models wrap JSON in code fences and prose, use single quotes or Python literals, leave trailing commas, or stop
 mid-object when they run out of tokens. `extract_json` repairs those with `json-repair`; what still does not fit the
@@ -17,7 +17,9 @@ import json_repair
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from workbench_gym.policies.backend import PLAN_VERBS, PlanStep, Region
+from workbench_gym.language.task import StructuredTask
+from workbench_gym.language.vocabulary import canonical_task
+from workbench_gym.policies.backend import Region
 
 #: Coordinate conventions a model may answer in: pixels of the image sent, 0..1000 (Qwen2-VL), or 0..1.
 COORDINATES = {"pixels": None, "norm1000": 1000.0, "norm1": 1.0}
@@ -133,29 +135,21 @@ def _region(item: dict, score: float, width: int, height: int, scale: float | No
     return Region((x0, y0, x1, y1), score, mask, str(item.get("label", ""))[:100], point)
 
 
-def parse_steps(text: str) -> list[PlanStep]:
-    """Plan steps from a plan reply ({"steps": [...]} or a bare list).
+def parse_task(text: str) -> StructuredTask | None:
+    """The structured task of a plan reply (`StructuredTask.to_dict()`'s shape, bare or under "task"), its words put
+    into catalog names; None for an empty object (the model leaves reading the instruction to the planner).
 
-    An empty list means the model leaves planning to the caller; entries of which none is usable raise MalformedReply.
+    A reply that does not fit the schema raises MalformedReply naming what is wrong.
     """
     data = extract_json(text)
-    items = data.get("steps", data.get("plan")) if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        raise MalformedReply(f"expected an object with a 'steps' list in reply {text[:120]!r}")
-    steps = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        verb = str(item.get("verb", item.get("action", ""))).strip().lower()
-        if verb not in PLAN_VERBS:
-            continue
-        target, extra = str(item.get("target", item.get("object", "")) or ""), str(item.get("text", "") or "")
-        if verb in ("pick", "place") and not target:
-            continue
-        steps.append(PlanStep(verb, target, extra))
-    if items and not steps:
-        raise MalformedReply(f"no usable step (verb one of {PLAN_VERBS}) in reply {text[:120]!r}")
-    return steps
+    if isinstance(data, dict) and set(data) == {"task"}:
+        data = data["task"]
+    if data == {}:
+        return None
+    try:
+        return canonical_task(StructuredTask.from_dict(data))
+    except (TypeError, ValueError) as err:
+        raise MalformedReply(f"not a structured task ({err}) in reply {text[:120]!r}") from None
 
 
 def encode_mask(mask: np.ndarray) -> dict:
@@ -204,6 +198,6 @@ def regions_to_json(regions: list[Region]) -> str:
     return json.dumps({"regions": items})
 
 
-def steps_to_json(steps: list[PlanStep] | None) -> str:
-    """The plan reply `parse_steps` reads; None (leave parsing to the planner) becomes an empty list."""
-    return json.dumps({"steps": [{"verb": s.verb, "target": s.target, "text": s.text} for s in steps or []]})
+def task_to_json(task: StructuredTask | None) -> str:
+    """The plan reply `parse_task` reads; None (leave reading to the planner) becomes an empty object."""
+    return task.to_json() if task is not None else "{}"

@@ -36,7 +36,7 @@ from workbench_gym.policies.backends.openai_schema import (
     ResponseMessage,
 )
 from workbench_gym.policies.backends.prompts import parse_prompt
-from workbench_gym.policies.backends.replies import regions_to_json, steps_to_json
+from workbench_gym.policies.backends.replies import regions_to_json, task_to_json
 from workbench_gym.policies.backends.wire import decode_image, view_from_payload
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def complete(backend: Backend, request: ChatCompletionRequest, lock: threading.L
                 return regions_to_json(backend.ground(view, prompt.argument))
             if prompt.task == "answer":
                 return backend.answer(view, prompt.argument)
-            return steps_to_json(backend.plan(view, prompt.argument))
+            return task_to_json(backend.plan(view, prompt.argument))
     except ValueError as err:  # the backend cannot use this input (an image without the depth it needs, say)
         hint = "; send depth and calibration in workbench_view (wire.view_payload)" if view.depth is None and "depth" in str(err) else ""
         raise ClientError(f"the {backend.name} backend cannot answer this request: {err}{hint}", param="workbench_view") from None

@@ -20,11 +20,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from workbench_gym.language.grammar import parse_phrase
+from workbench_gym.language.vocabulary import category_texts
 from workbench_gym.policies.backend import View
 from workbench_gym.policies.native.features import features
 from workbench_gym.policies.native.model import GroundingModel, ModelConfig
 from workbench_gym.policies.native.text import TextEncoder, shared_encoder
-from workbench_gym.policies.native.vocabulary import BANK, CATEGORIES, COLOUR_WORDS, category_texts, parse, positives
+from workbench_gym.policies.native.vocabulary import BANK, CATEGORIES, COLOUR_WORDS, positives
 from workbench_gym.policies.perception.proposals import ProposalConfig, analyse
 from workbench_gym.scenes.catalog import CATALOG
 
@@ -163,7 +165,7 @@ def train(model: GroundingModel, examples: Examples, epochs: int = 12, batch_siz
 
 def expression_kind(text: str) -> str:
     """Which kind of referring expression this is, for per-kind accuracy (see EXPRESSION_KINDS)."""
-    q = parse(text)
+    q = parse_phrase(text)
     if q.relation or q.order in ("leftmost", "rightmost", "middle"):
         return "spatial"
     if q.order in ("largest", "smallest"):
