@@ -25,7 +25,14 @@ demo: $(VENV)/.installed-video $(VENV)/.installed-vlm
 		--video $(OUT)/demo.mp4 --summary $(OUT)/demo_summary.json
 	@echo "wrote $(OUT)/demo.mp4 and $(OUT)/demo_summary.json"
 
-test: $(VENV)/.installed-test
+# robomimic's loader reads our HDF5 in the tests; robomimic 0.3.0 pins torchvision (which would pull another torch)
+# and egl_probe, and its dataset code needs neither: installed without its dependencies.
+$(VENV)/.installed-loaders: | $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet --no-deps robomimic==0.3.0 termcolor
+	touch $@
+
+test: $(VENV)/.installed-test $(VENV)/.installed-loaders
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n auto -q
 
 bench: $(VENV)/.installed-bench

@@ -22,16 +22,16 @@ import sys
 import time
 from pathlib import Path
 
+import baseline  # benchmarks/baseline.py
 import gymnasium as gym
 import numpy as np
 import pybullet
 import pybullet_data
+from report import emit  # benchmarks/report.py
 
 import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.envs.config import EnvConfig
 from workbench_gym.scenes.spec import BenchSpec, default_cameras
-import baseline  # benchmarks/baseline.py
-from report import emit  # benchmarks/report.py
 
 OURS = "workbench_gym/PickTool-v0"
 #: Targets of issue 15: resets/s with 1 and 20 tools, pixel steps/s (front + wrist 128x128 RGB-D-seg).

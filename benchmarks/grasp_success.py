@@ -14,11 +14,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from report import emit  # benchmarks/report.py
+
 from workbench_gym.control.primitives import MotionPrimitives, PrimitiveConfig
 from workbench_gym.envs.grasping import grasp_pose
 from workbench_gym.scenes import TOOLS, sample_clutter
 from workbench_gym.sim import World
-from report import emit  # benchmarks/report.py
 
 
 def pick_rate(category: str, tries: int, assisted: bool) -> dict:

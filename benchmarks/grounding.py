@@ -1,5 +1,5 @@
-"""Native backend on held-out synthetic scenes: top-1 grounding accuracy (overall and per expression kind),
-VQA accuracy, milliseconds per ground() call and per new frame, and peak memory.
+"""Native backend on held-out synthetic scenes: top-1 grounding accuracy (overall, per expression kind and per view:
+front, overhead, wrist, orbit), VQA accuracy, milliseconds per ground() call and per new frame, and peak memory.
 
     python benchmarks/grounding.py --data DIR --out benchmarks/results/grounding.json
 
@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))
     print(json.dumps({k: result[k] for k in ("images", "peak_rss_mb")} | {"top1": grounding["top1"], "vqa": vqa["accuracy"],
-                      "ms_new_frame": grounding["ms_per_ground_new_frame"], "ms_cached": grounding["ms_per_ground_cached"]}))
+                      "ms_new_frame": grounding["ms_per_ground_new_frame"], "ms_cached": grounding["ms_per_ground_cached"],
+                      "top1_by_view": {view: round(v["top1"], 4) for view, v in grounding["per_view"].items()}}))
     return 0
 
 

@@ -12,12 +12,12 @@ import argparse
 import time
 
 import gymnasium as gym
+from report import emit  # benchmarks/report.py
 
 import workbench_gym  # noqa: F401  (registers the envs)
-from workbench_gym.envs.registration import env_id
 from workbench_gym.envs.task import TASKS
 from workbench_gym.policies import OraclePlanner
-from report import emit  # benchmarks/report.py
+from workbench_gym.registration import env_id
 
 
 def run_task(task: str, episodes: int, **options) -> dict:

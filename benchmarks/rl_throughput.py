@@ -23,9 +23,9 @@ import time
 
 import gymnasium as gym
 from gymnasium.wrappers import FilterObservation
+from report import emit  # benchmarks/report.py
 
 import workbench_gym  # noqa: F401  (registers the envs)
-from report import emit  # benchmarks/report.py
 
 #: Issue 15's target: PPO env steps/s on PickTool over panda-gym PickAndPlace's.
 TARGET_PICK_RATIO = 1.5

@@ -31,8 +31,8 @@ import env_speed  # noqa: E402
 import oracle_success  # noqa: E402
 
 import workbench_gym  # noqa: E402,F401  (registers the envs)
-from workbench_gym.envs.registration import env_id  # noqa: E402
 from workbench_gym.envs.task import TASKS  # noqa: E402
+from workbench_gym.registration import env_id  # noqa: E402
 from workbench_gym.sim import egl  # noqa: E402
 
 OURS = env_id("PickTool")

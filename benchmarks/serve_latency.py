@@ -22,11 +22,11 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from workbench_gym.envs.registration import env_id
 from workbench_gym.policies.backends import make_backend, parse_options
 from workbench_gym.policies.backends.openai_compat import OpenAICompatBackend
 from workbench_gym.policies.backends.prompts import ground_prompt
 from workbench_gym.policies.vlm_planner import ENV_OPTIONS, observation_view
+from workbench_gym.registration import env_id
 
 PHRASES = ("the claw hammer", "the tape measure", "the spanner", "the hex key", "the red screwdriver", "the bin")
 

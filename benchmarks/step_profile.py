@@ -21,13 +21,13 @@ from pathlib import Path
 
 import gymnasium as gym
 import pybullet
+from report import emit  # benchmarks/report.py
 
 import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.envs import workbench_env
 from workbench_gym.envs.task import Task
 from workbench_gym.scenes import sampler
 from workbench_gym.sim.world import World
-from report import emit  # benchmarks/report.py
 
 CLOCK = time.process_time  # CPU time of this process: less sensitive to other load than wall time
 #: Bullet profile zones reported, by the name they carry in its timings log.

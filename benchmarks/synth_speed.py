@@ -14,22 +14,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
+import resource
 import statistics
 import subprocess
 import sys
-import platform
-import resource
 import tempfile
 import time
 from pathlib import Path
+
+import baseline  # benchmarks/baseline.py
+from report import emit  # benchmarks/report.py
 
 from workbench_gym.synth_data.annotate import annotate_scene
 from workbench_gym.synth_data.generate import generate, render_shard
 from workbench_gym.synth_data.randomize import SynthConfig, draw_scene
 from workbench_gym.synth_data.records import to_table
 from workbench_gym.synth_data.renderer import PyBulletRenderer, settled_spec
-import baseline  # benchmarks/baseline.py
-from report import emit  # benchmarks/report.py
 
 TARGET_PYBULLET_IMAGES_PER_S = 50.0
 TARGET_BLENDERPROC_S_PER_IMAGE = 2.0
@@ -90,7 +91,7 @@ def pybullet(size: int, scenes: int, workers: list[int], rounds: int = 1, before
                 before_runs[w].append(_child_rate(before, size, scenes, w))
     best = max(statistics.median(r["images_per_s"] for r in rs) for rs in runs.values())
     out = {
-        "renderer": "pybullet", "size": size, "views_per_scene": 2 + config.orbit_views, "runs": [r for rs in runs.values() for r in rs],
+        "renderer": "pybullet", "size": size, "views_per_scene": config.views_per_scene, "runs": [r for rs in runs.values() for r in rs],
         "cpu_ms_per_image_by_stage": stage_breakdown(config, min(scenes, 10)),
         "images_per_s": best, "target_images_per_s": TARGET_PYBULLET_IMAGES_PER_S, "meets_target": best >= TARGET_PYBULLET_IMAGES_PER_S,
     }

@@ -4,19 +4,20 @@
 
 Copy it and change what you like. Observations are workbench-gym state observations flattened into
 one vector (`make_rl_env`); actions are `ee_delta` steps in [-1, 1]; the reward is the task's dense
-reward in [-1, 0]. Needs torch (`pip install 'workbench-gym[rl]'`).
+reward in [-1, 0]. Options are `Args`' fields, parsed by tyro as in CleanRL. Needs torch and tyro
+(`pip install 'workbench-gym[rl]'`).
 """
 
 from __future__ import annotations
 
-import argparse
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import gymnasium as gym
 import numpy as np
 import torch
 import torch.nn as nn
+import tyro
 from torch.distributions.normal import Normal
 
 import workbench_gym  # noqa: F401  (registers the envs)
@@ -25,6 +26,8 @@ from workbench_gym.envs.wrappers import make_rl_env
 
 @dataclass
 class Args:
+    """PPO on a workbench-gym task (state observations, ee_delta actions)."""
+
     task: str = "ReachTool"
     n_tools: int = 1
     seed: int = 0
@@ -177,14 +180,5 @@ def load_agent(path: str) -> Agent:
     return agent
 
 
-def parse_args() -> Args:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    kinds = {"str": str, "int": int, "float": float, "bool": lambda v: v.lower() in ("1", "true", "yes")}
-    for f in fields(Args):
-        kind = kinds[f.type]
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default)
-    return Args(**vars(parser.parse_args()))
-
-
 if __name__ == "__main__":
-    train(parse_args())
+    train(tyro.cli(Args))  # every field of Args is an option: --n-tools 3, --no-anneal-lr, ... (as CleanRL does)

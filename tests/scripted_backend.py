@@ -11,9 +11,13 @@ import re
 
 import numpy as np
 
-from workbench_gym.envs.language import FAMILY_NAMES, PLURALS
-from workbench_gym.policies.backend import PlanStep, Region, View
+from workbench_gym.language.task import StructuredTask
+from workbench_gym.language.vocabulary import plural, vocabulary
+from workbench_gym.policies.backend import Region, View
 from workbench_gym.scenes.catalog import COLOURS, SIZE_LABELS, get_category
+
+FAMILY_NAMES = vocabulary().family_words
+PLURALS = {family: plural(word) for family, word in FAMILY_NAMES.items()}
 
 
 def _names(category: str) -> list[str]:
@@ -85,5 +89,5 @@ class ScriptedBackend:
             return str(len(members))
         return "yes" if members else "no"
 
-    def plan(self, view: View, instruction: str) -> list[PlanStep] | None:
+    def plan(self, view: View, instruction: str) -> StructuredTask | None:
         return None

@@ -10,12 +10,12 @@ torch = pytest.importorskip("torch")
 
 from tiny_hf_models import tiny_clip, tiny_grounding_dino, tiny_owlv2, tiny_smolvlm, top_down_view  # noqa: E402
 
-from workbench_gym.policies.backend import Backend, PlanStep, Region  # noqa: E402
+from workbench_gym.language.task import StructuredTask, ToolReference  # noqa: E402
+from workbench_gym.policies.backend import Backend, Region  # noqa: E402
 from workbench_gym.policies.backends import make_backend  # noqa: E402
 from workbench_gym.policies.backends.hf import HFBackend, suppress_overlaps  # noqa: E402
-from workbench_gym.policies.native.proposals import propose  # noqa: E402
+from workbench_gym.policies.perception import propose  # noqa: E402
 from workbench_gym.scenes.catalog import CATALOG  # noqa: E402
-
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
@@ -42,7 +42,7 @@ def test_clip_scores_the_rgbd_proposals(models):
     assert [r.box for r in backend.ground(view, "the red hammer")] == [r.box for r in regions]  # repeatable
     with pytest.raises(ValueError, match="without a chat model"):
         backend.answer(view, "How many hammers?")
-    assert backend.plan(view, "pick up the hammer") is None  # the planner parses the instruction itself
+    assert backend.plan(view, "pick up the hammer") is None  # the planner reads the instruction itself
 
 
 def test_owlv2_boxes_come_back_in_image_pixels(models):
@@ -132,13 +132,13 @@ def test_chat_vlm_generates_and_parses(models, monkeypatch):
         prompts.append(prompt)
         if prompt.startswith("Find"):
             return 'Sure: ```json\n[{"bbox_2d": [10, 20, 30, 26], "point_2d": [19, 22], "label": "claw_hammer"}]\n```'
-        return '{"steps": [{"verb": "pick", "target": "the hammer"}, {"verb": "place", "target": "the blue bin"}, {"verb": "done"}]}'
+        return '{"intent": "place", "reference": {"category": "hammer"}, "container": "the blue bin"}'
 
     monkeypatch.setattr(backend.chat, "generate", reply)
     regions = backend.ground(view, "the hammer")
     assert [(r.box, r.point, r.label) for r in regions] == [((10, 20, 30, 26), (19, 22), "claw_hammer")]
-    steps = [PlanStep("pick", "the hammer"), PlanStep("place", "the blue bin"), PlanStep("done")]
-    assert backend.plan(view, "put the hammer in the blue bin") == steps
+    task = StructuredTask("place", ToolReference("claw_hammer"), "blue bin")  # the model's words in catalog names
+    assert backend.plan(view, "put the hammer in the blue bin") == task
     assert '"the hammer"' in prompts[0] and "64x64" in prompts[0]
 
 
@@ -197,7 +197,8 @@ def test_serve_command_exposes_the_hf_backend(models, tmp_path, monkeypatch):
         url = line.rsplit(" at ", 1)[1].strip()
         assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
         monkeypatch.setenv("WB_SERVE_KEY", key)
-        remote = OpenAICompatBackend(base_url=url, api_key_env="WB_SERVE_KEY", fallback=None, timeout_s=30, total_timeout_s=60)
+        remote = OpenAICompatBackend(base_url=url, model="workbench-hf", api_key_env="WB_SERVE_KEY", fallback=None, timeout_s=30,
+                                     total_timeout_s=60)
         view = top_down_view()
         there, here = remote.ground(view, "the tape measure"), HFBackend(scorer=str(models["clip"])).ground(view, "the tape measure")
         assert [(r.box, r.label, r.point) for r in there] == [(r.box, r.label, r.point) for r in here]

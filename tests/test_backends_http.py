@@ -14,11 +14,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from workbench_gym.policies.backend import Backend, PlanStep, Region, View
+from workbench_gym.language.task import StructuredTask, ToolReference
+from workbench_gym.policies.backend import Backend, Region, View
 from workbench_gym.policies.backends import make_backend, parse_options
 from workbench_gym.policies.backends.openai_compat import OpenAICompatBackend, RemoteError
 from workbench_gym.policies.backends.prompts import answer_prompt, ground_prompt, parse_prompt, plan_prompt
-from workbench_gym.policies.backends.replies import MalformedReply, decode_mask, encode_mask, extract_json, parse_regions, parse_steps
+from workbench_gym.policies.backends.replies import (
+    MalformedReply,
+    decode_mask,
+    encode_mask,
+    extract_json,
+    parse_regions,
+    parse_task,
+    task_to_json,
+)
 from workbench_gym.policies.backends.server import make_server
 
 KEY = "sk-test-5up3r-s3cr3t"
@@ -61,7 +70,7 @@ class ScriptedBackend:
     def plan(self, view, instruction):
         self._wait()
         self.seen.append((view, instruction))
-        return [PlanStep("pick", "the red hammer"), PlanStep("place", "the middle bin"), PlanStep("done")]
+        return StructuredTask("place", ToolReference("claw_hammer", colour="red"), "middle bin")
 
 
 @pytest.fixture
@@ -126,7 +135,7 @@ def chat(content: str) -> bytes:
 
 def client(url, fallback=None, **options):
     """A client with short bounds; without a fallback backend, failures raise."""
-    options = {"timeout_s": 2.0, "total_timeout_s": 4.0, "backoff_s": 0.05, "api_key_env": None, **options}
+    options = {"model": "workbench-scripted", "timeout_s": 2.0, "total_timeout_s": 4.0, "backoff_s": 0.05, "api_key_env": None, **options}
     if fallback is None:
         options["fallback"] = None
     return OpenAICompatBackend(fallback_backend=fallback, base_url=url, **options)
@@ -175,12 +184,17 @@ def test_garbage_replies_raise(text):
         parse_regions(text, 40, 40)
 
 
-def test_steps_parse_and_reject():
-    steps = parse_steps('{"steps": [{"verb": "Pick", "target": "the spanner"}, {"verb": "fly"}, {"verb": "done"}]}')
-    assert steps == [PlanStep("pick", "the spanner"), PlanStep("done")]
-    assert parse_steps('{"steps": []}') == []
-    with pytest.raises(MalformedReply):
-        parse_steps('{"steps": [{"verb": "pick"}]}')  # pick without a target
+def test_structured_task_replies_parse_into_catalog_names_and_reject_misfits():
+    task = StructuredTask("place", ToolReference("claw_hammer", colour="red", order="largest"), "left bin")
+    assert parse_task(task_to_json(task)) == task and parse_task(task_to_json(None)) is None
+    said = '```json\n{"task": {"intent": "fetch", "reference": {"category": "spanner", "colour": "gray"},}}\n```'  # own words, a slip
+    assert parse_task(said) == StructuredTask("fetch", ToolReference("combination_wrench", colour="grey"))
+    sort = parse_task('{"intent": "sort", "groups": [["spanners", "the box on the left"], ["pliers", "right bin"]]}')
+    assert sort.groups == (("pliers", "right bin"), ("wrench", "left bin"))
+    for bad in ('{"intent": "dance"}', '{"intent": "pick", "reference": {"size": "huge"}}', '{"steps": []}',
+                '{"intent": "pick", "missing": ["everything"]}'):
+        with pytest.raises(MalformedReply, match="not a structured task"):
+            parse_task(bad)
     with pytest.raises(MalformedReply):
         extract_json("no json at all")
 
@@ -239,7 +253,7 @@ def test_official_openai_client_talks_to_serve(serving):
     ]}])
     assert reply.choices[0].message.content == "scripted: 3"
     with pytest.raises(openai.BadRequestError, match="no image_url part"):
-        sdk.chat.completions.create(model="m", messages=[{"role": "user", "content": answer_prompt("How many?")}])
+        sdk.chat.completions.create(model="workbench-scripted", messages=[{"role": "user", "content": answer_prompt("How many?")}])
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=server.url, api_key="wrong", max_retries=0).models.list()
 
@@ -292,7 +306,7 @@ def test_garbage_replies_are_repaired_or_fall_back(canned):
 
     server, url = canned((200, chat("  ")))
     remote = client(url, fallback=ScriptedBackend("local"))
-    assert remote.answer(view, "How many?") == "local: 3" and remote.plan(view, "tidy up")[-1] == PlanStep("done")
+    assert remote.answer(view, "How many?") == "local: 3" and remote.plan(view, "tidy up") == ScriptedBackend("local").plan(view, "")
     assert remote.stats.fallbacks == 2 and len(server.headers) == 2
 
 
@@ -385,7 +399,7 @@ def test_serve_rejects_bad_requests_clearly(serving):
         return status, payload["error"]["message"] if "error" in payload else payload
 
     def user(*parts, **extra):
-        return {"model": "m", "messages": [{"role": "user", "content": list(parts)}], **extra}
+        return {"model": "workbench-scripted", "messages": [{"role": "user", "content": list(parts)}], **extra}
 
     assert post(b"{not json")[0] == 400
     status, message = post(user(image, {"type": "text", "text": "describe the bench"}))
@@ -400,7 +414,7 @@ def test_serve_rejects_bad_requests_clearly(serving):
     status, message = post({"x": 1}, path="/v1/completions")
     assert status == 404 and "/v1/chat/completions" in message
     status, reply = post(user(image, {"type": "text", "text": plan_prompt("tidy up")}))  # still serving after errors
-    assert status == 200 and parse_steps(reply["choices"][0]["message"]["content"])[-1] == PlanStep("done")
+    assert status == 200 and parse_task(reply["choices"][0]["message"]["content"]) == Broken().plan(None, "")
 
 
 def test_serve_round_trip_with_the_native_backend(serving):
@@ -429,14 +443,14 @@ def test_serve_round_trip_with_the_native_backend(serving):
         finally:
             env.close()
         server = serving(native)
-        remote = client(server.url, timeout_s=20, total_timeout_s=40)
+        remote = client(server.url, model="workbench-native", timeout_s=20, total_timeout_s=40)
         for phrase in ("the claw hammer", "the bin"):
             there, here = remote.ground(view, phrase), native.ground(view, phrase)
             assert len(here) > 0 and [(r.box, r.label, r.point) for r in there] == [(r.box, r.label, r.point) for r in here]
             assert np.allclose([r.score for r in there], [r.score for r in here], atol=1e-5)
             assert all(np.array_equal(a.mask, b.mask) for a, b in zip(there, here))
         assert remote.answer(view, "How many hammers are there?") == native.answer(view, "How many hammers are there?")
-        assert remote.plan(view, "pick up the hammer") is None  # native leaves planning to the planner
+        assert remote.plan(view, "pick up the hammer") == StructuredTask("pick", ToolReference("claw_hammer"))  # our reader
         assert remote.stats.fallbacks == 0
     finally:
         torch.set_num_threads(threads)

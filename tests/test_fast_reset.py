@@ -24,6 +24,7 @@ import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.envs.task import TASKS
 from workbench_gym.policies.oracle import OraclePlanner
 from workbench_gym.scenes import sample_clutter
+from workbench_gym.scenes.perturb import FACTORS, perturb_scene
 from workbench_gym.sim import World
 from workbench_gym.sim.robot import HOME
 from workbench_gym.sim.world import RESET_MODES, SimConfig
@@ -150,6 +151,64 @@ def test_world_after_other_tasks_and_a_grown_pool_matches_a_new_world():
         assert used.scenery_builds == builds + 1, "the pool grew"
         assert _trajectory(used, target) == expected
         assert pybullet.isConnected(used.client_id)
+    finally:
+        new.close()
+        used.close()
+
+
+def _applied(world: World) -> dict[str, tuple]:
+    """What the simulation holds for each spec object: (mass, lateral friction) and the RGBA its texture is drawn with."""
+    c = world.client
+    return {name: (tuple(c.getDynamicsInfo(body, -1)[:2]), tuple(c.getVisualShapeData(body)[0][7])) for name, body in world.bodies.items()}
+
+
+def test_perturbed_reset_in_reuse_mode_after_a_history_equals_rebuild():
+    """Every perturbation (mass, friction, tint, bench texture, lights, cameras, distractors) reaches a pooled body.
+
+    A pooled body that served another perturbed scene must take the new spec's mass, friction and tint, not keep
+    its last ones: the episode and the dynamics the simulation holds equal the default mode's.
+    """
+    options = {**OPTIONS, "perturb": FACTORS}
+    rebuild = gym.make("workbench_gym/PickTool-v0", **options)
+    reuse = gym.make("workbench_gym/PickTool-v0", reset_mode="reuse", **options)
+    try:
+        expected = episode_digests(rebuild, 5011), _applied(rebuild.unwrapped.world)
+        spec = rebuild.unwrapped.world.spec
+        assert any(t.distractor for t in spec.tools) and spec.bench.texture is not None
+        for tool in spec.tools:  # the spec's perturbed values, not the catalog's
+            assert expected[1][tool.name] == (pytest.approx((tool.mass, tool.friction)), pytest.approx((*tool.tint, 1.0)))
+        held: dict[int, tuple] = {}  # body -> what it held at the end of the history
+        for seed in (5012, 5013):
+            episode_digests(reuse, seed)
+            world = reuse.unwrapped.world
+            held.update({world.bodies[name]: values for name, values in _applied(world).items()})
+        assert episode_digests(reuse, 5011) == expected[0]
+        world = reuse.unwrapped.world
+        got = _applied(world)
+        assert got == expected[1]
+        assert any(held.get(world.bodies[name], values) != values for name, values in got.items()), \
+            "some pooled body held other values before"
+    finally:
+        rebuild.close()
+        reuse.close()
+
+
+def test_an_unperturbed_scene_after_a_perturbed_one_keeps_nothing_of_it():
+    """Tints, masses, frictions and the bench's texture of a perturbed scene are taken off again in "reuse"."""
+    spec = sample_clutter(seed=21, n_tools=12)
+    perturbed = perturb_scene(spec, FACTORS)
+    assert perturbed.bench.texture is not None
+    new, used = World(), World(SimConfig(reset_mode="reuse"))
+    try:
+        used.build(perturbed)
+        used.step(10)
+        for world in (new, used):
+            world.build(spec)
+        assert _applied(used) == _applied(new)
+        for camera in ("front", "wrist"):
+            a, b = used.render(camera), new.render(camera)
+            for key in ("rgb", "depth", "segmentation"):
+                np.testing.assert_array_equal(getattr(a, key), getattr(b, key))
     finally:
         new.close()
         used.close()

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.usefixtures("torch_one_thread")
 def data(tmp_path_factory):
     """Four scenes, every other one held out: 4 train and 4 test images of 64x64."""
     root = tmp_path_factory.mktemp("finetune")
-    config = SynthConfig(scenes=4, seed=0, size=64, scenes_per_shard=2, holdout_every=2, max_tools=8, orbit_views=0)
+    config = SynthConfig(scenes=4, seed=0, size=64, scenes_per_shard=2, holdout_every=2, max_tools=8, orbit_views=0, wrist_views=0)
     generate(config, root / "data", progress=False)
     return root
 

@@ -1,91 +1,108 @@
-"""Cameras draw less than the whole scene (cached backgrounds, culling) and still give the frames a full draw gives."""
+"""DESIGN.md's "must not" rules as import checks: every import (module level or inside a function) of every module.
 
+A rule names the package it governs and the imports it forbids there. `ALLOWED` lists today's violations, each
+with the issue whose work removes it; a new violation fails, and so does an allowed one that has gone (shrink
+the list as they go).
+"""
+
+import ast
+import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from workbench_gym.scenes import sample_clutter
-from workbench_gym.sim import World
-from workbench_gym.sim.layers import outside_view
-from workbench_gym.sim.robot import HOME
+PACKAGE = Path(__file__).resolve().parents[1] / "workbench_gym"
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_world import _full_render  # noqa: E402
+#: (package governed, forbidden import prefixes, exceptions within them, what DESIGN.md says)
+RULES = [
+    ("workbench_gym.scenes", ("pybullet", "pybullet_utils", "bpy", "blenderproc", "torch"), (), "scenes/ must not import pybullet, bpy or torch"),
+    ("workbench_gym.sim", ("workbench_gym.envs", "workbench_gym.language", "workbench_gym.policies"), (), "sim/ knows no tasks or language"),
+    ("workbench_gym.control", ("workbench_gym.envs", "workbench_gym.language", "workbench_gym.policies"), (), "control/ knows no tasks"),
+    ("workbench_gym.envs", ("workbench_gym.policies",), (), "envs/ never call a planner"),
+    ("workbench_gym.envs", ("workbench_gym.synth_data",), (), "synth_data/ is not imported by the envs"),
+    ("workbench_gym.language", ("pybullet", "workbench_gym.sim", "workbench_gym.policies"), (),
+     "language/ knows nothing of PyBullet, cameras or planners"),
+    ("workbench_gym.policies", ("workbench_gym.envs",), ("workbench_gym.envs.high_level", "workbench_gym.envs.observations"),
+     "policies/ read no env internals: only the high-level actions and the observation helpers"),
+    ("workbench_gym.policies.perception", ("workbench_gym.envs",), (), "policies/perception imports no envs/"),
+]
 
-#: Arm poses that point the wrist camera at different parts of the bench.
-WRIST_POSES = [HOME, (0.5, 0.2, 0.0, -2.0, 0.0, 2.2, 0.8), (-0.6, 0.4, 0.2, -1.8, 0.1, 2.3, 0.3), (0.0, 0.6, 0.0, -1.2, 0.0, 1.9, 0.785)]
-
-
-@pytest.fixture(scope="module")
-def world20():
-    world = World()
-    world.build(sample_clutter(seed=5, n_tools=20))
-    yield world
-    world.close()
-
-
-def _assert_same_frame(a, b):
-    np.testing.assert_array_equal(a.rgb, b.rgb)
-    np.testing.assert_array_equal(a.depth, b.depth)
-    np.testing.assert_array_equal(a.segmentation, b.segmentation)
+#: Today's violations: (importing module, imported module) -> the issue whose work removes it. Shrink on merging.
+ALLOWED: dict[tuple[str, str], int] = {}
 
 
-@pytest.mark.parametrize("arm", WRIST_POSES)
-def test_wrist_frames_with_culling_equal_full_draws(world20, arm):
-    world20.robot.reset(arm)
-    cam = world20.cameras["wrist"]
-    _, extrinsics = cam.view(world20.robot.link_pose(8))
-    culled = world20.layers.culled(extrinsics, cam.intrinsics, (cam.spec.width, cam.spec.height), cam.spec.near, cam.spec.far)
-    assert culled, "this pose leaves bodies out of view, so culling is exercised"
-    _assert_same_frame(world20.render("wrist"), _full_render(world20, "wrist"))
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def test_outside_view_keeps_what_the_camera_sees():
-    extrinsics = np.eye(4)  # camera at the origin looking along +z
-    intrinsics = np.array([[100.0, 0, 64], [0, 100.0, 63], [0, 0, 1]])
-    boxes = np.array([
-        [[-0.1, -0.1, 1.0], [0.1, 0.1, 1.2]],    # straight ahead
-        [[-0.1, -0.1, -2.0], [0.1, 0.1, -1.0]],  # behind the camera
-        [[5.0, -0.1, 1.0], [6.0, 0.1, 1.2]],     # far to the right
-        [[0.6, -0.1, 1.0], [5.0, 0.1, 1.2]],     # straddles the right edge
-        [[-0.1, -0.1, 9.0], [0.1, 0.1, 9.5]],    # beyond the far plane
-    ])
-    np.testing.assert_array_equal(outside_view(boxes, extrinsics, intrinsics, (128, 128), 0.01, 4.0), [False, True, True, False, True])
+def imports(path: Path) -> set[str]:
+    """Absolute names of every module `path` imports, relative imports resolved."""
+    tree = ast.parse(path.read_text(), str(path))
+    here = module_name(path).split(".")
+    package = here if path.name == "__init__.py" else here[:-1]
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else [])) if node.level else node.module
+            out.add(base)
+            out.update(f"{base}.{alias.name}" for alias in node.names)  # `from pkg import module`
+    return out
 
 
-def test_moved_tools_leave_the_background_and_frames_stay_exact(world20):
-    world20.robot.reset(HOME)
-    spec = world20.spec
-    before = world20.layers.still()
-    assert before == frozenset(world20._tool_bodies), "after a build every tool lies where it settled"
-    world20.render("front")
-    moved = spec.tools[3]
-    world20.set_object_pose(moved, (0.45, 0.1, spec.bench.height + 0.15))
-    assert world20.layers.still() == before - {world20.bodies[moved.name]}
-    _assert_same_frame(world20.render("front"), _full_render(world20, "front"))
+def _under(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
 
 
-def test_frames_do_not_depend_on_which_frames_were_drawn_before():
-    """The background a camera caches follows from the world's state, not from when frames were asked for."""
-    spec = sample_clutter(seed=8, n_tools=12)
-    worlds = [World(), World()]
-    try:
-        for world in worlds:
-            world.build(spec)
-        frames, still = [], []
-        for world, every_step in zip(worlds, (True, False)):
-            for i in range(40):
-                if i == 5:  # dropped onto its neighbours: it and whatever it knocks leave the background
-                    world.set_object_pose(spec.tools[0], (*spec.tools[1].pose.position[:2], spec.bench.height + 0.08))
-                world.step(3)
-                if every_step:
-                    world.render("front")
-            frames.append(world.render("front"))
-            still.append(world.layers.still())
-        assert still[0] == still[1] and len(still[0]) < len(spec.tools)
-        _assert_same_frame(*frames)
-    finally:
-        for world in worlds:
-            world.close()
+def violations() -> set[tuple[str, str, str]]:
+    """(importing module, imported module, rule) for every forbidden import in the package."""
+    found = set()
+    modules = {module_name(p): imports(p) for p in PACKAGE.rglob("*.py")}
+    known = set(modules)
+    for importer, imported in modules.items():
+        for governed, forbidden, exceptions, rule in RULES:
+            if not _under(importer, governed):
+                continue
+            for name in imported:
+                if name.startswith("workbench_gym") and name not in known:
+                    continue  # `from package import attribute`: the package itself is checked
+                if any(_under(name, f) for f in forbidden) and not any(_under(name, e) for e in exceptions):
+                    found.add((importer, name, rule))
+    return found
+
+
+def test_the_layers_hold_apart_from_the_listed_violations():
+    new = sorted((a, b, rule) for a, b, rule in violations() if (a, b) not in ALLOWED)
+    assert not new, "imports DESIGN.md forbids:\n" + "\n".join(f"  {a} imports {b}: {rule}" for a, b, rule in new)
+
+
+def test_allowed_violations_still_exist():
+    """An allowed violation that has been removed comes off the list, so it cannot come back unnoticed."""
+    present = {(a, b) for a, b, _ in violations()}
+    gone = sorted(set(ALLOWED) - present)
+    assert not gone, f"remove from ALLOWED (fixed by issues {sorted({ALLOWED[g] for g in gone})}): {gone}"
+
+
+def test_the_checker_sees_a_forbidden_import(tmp_path, monkeypatch):
+    """The checker itself: a scenes module importing pybullet inside a function is caught."""
+    fake = tmp_path / "workbench_gym"
+    (fake / "scenes").mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "scenes" / "__init__.py").write_text("")
+    (fake / "scenes" / "bad.py").write_text("def f():\n    import pybullet\n    from ..sim import world\n")
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
+    found = {(a, b) for a, b, _ in violations()}
+    assert ("workbench_gym.scenes.bad", "pybullet") in found
+
+
+@pytest.mark.parametrize("module, heavy", [
+    ("workbench_gym.scenes", ("pybullet", "gymnasium", "torch", "bpy")),
+    ("workbench_gym", ("pybullet", "gymnasium", "torch")),
+])
+def test_importing_stays_light(module, heavy):
+    code = f"import sys, {module}; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert out.strip() == "[]", f"importing {module} loaded {out.strip()}"

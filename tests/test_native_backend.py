@@ -6,28 +6,29 @@ and are never handed to the backend (it gets `View`s: RGB, depth, K, extrinsics)
 
 from __future__ import annotations
 
-import ast
 import pickle
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from import_names import imported_names
 
 torch = pytest.importorskip("torch")
 
+from workbench_gym.language.task import StructuredTask, ToolReference  # noqa: E402
 from workbench_gym.policies.backend import Backend, View  # noqa: E402
-from workbench_gym.policies.native import proposals as proposals_module  # noqa: E402
+from workbench_gym.policies.native import backend as backend_module  # noqa: E402
 from workbench_gym.policies.native.backend import NativeBackend  # noqa: E402
 from workbench_gym.policies.native.model import DEFAULT_WEIGHTS, GroundingModel, ModelConfig  # noqa: E402
 from workbench_gym.policies.native.text import TextEncoder  # noqa: E402
 from workbench_gym.policies.native.training import examples_from_records, new_model, train  # noqa: E402
-from workbench_gym.policies.native.vocabulary import parse  # noqa: E402
+from workbench_gym.policies.perception import proposals as proposals_module  # noqa: E402
 from workbench_gym.scenes.sampler import default_containers  # noqa: E402
 from workbench_gym.scenes.spec import BenchSpec, ObjectSpec, Pose, SceneSpec, default_cameras  # noqa: E402
 from workbench_gym.sim.world import FIRST_OBJECT_ID, World  # noqa: E402
 
-NATIVE_DIR = Path(proposals_module.__file__).parent
+NATIVE_DIR = Path(backend_module.__file__).parent
 #: Hand-placed tools, apart from one another and clear of the arm, so each category's truth is unambiguous.
 TOOLS = [
     ("combination_wrench", "medium", "silver", (0.25, -0.50), 0.3),
@@ -131,9 +132,9 @@ def test_shipped_weights_load_with_safetensors_only(monkeypatch):
     assert "spanner" in model.bank and "hex key" in model.bank
 
 
-def test_backend_follows_protocol_and_plans_nothing(backend, truth):
+def test_backend_follows_protocol_and_plans_with_the_reader(backend, truth):
     assert isinstance(backend, Backend)
-    assert backend.plan(truth.view, "put the hammer in the left bin") is None
+    assert backend.plan(truth.view, "put the hammer in the left bin") == StructuredTask("place", ToolReference("claw_hammer"), "left bin")
 
 
 @pytest.mark.parametrize("phrase, category", [
@@ -180,16 +181,6 @@ def test_frames_are_cached_by_content(backend, truth):
     assert len(backend._frames) == cached
 
 
-def test_parse_splits_expressions():
-    q = parse("the largest red adjustable wrench")
-    assert (q.noun, q.colour, q.order) == ("adjustable wrench", "red", "largest")
-    q = parse("the pliers left of the hammer")
-    assert (q.noun, q.relation, q.anchor) == ("pliers", "left of", "the hammer")
-    assert parse("the small parts container").noun == "small parts container"  # "small" belongs to the name here
-    with pytest.raises(ValueError, match="empty"):
-        parse("  ?! ")
-
-
 def test_tiny_training_run_lowers_the_loss(truth):
     shipped = GroundingModel.load(DEFAULT_WEIGHTS)  # reuse its bank embeddings: no text model to load here
     encoder = TextEncoder(dict(zip(shipped.bank, shipped.bank_embeddings.numpy())))
@@ -224,13 +215,6 @@ def test_backend_never_touches_the_simulator():
     """The native modules import no simulator and read no segmentation: a View is all they get."""
     forbidden = ("pybullet", "workbench_gym.sim", "workbench_gym.envs.tasks", "workbench_gym.envs.workbench_env")
     for path in NATIVE_DIR.glob("*.py"):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            else:
-                continue
-            assert not any(n.startswith(forbidden) for n in names), f"{path.name} imports {names}"
+        names = imported_names(path)
+        assert not any(n.startswith(forbidden) for n in names), f"{path.name} imports {names}"
         assert "segmentation" not in path.read_text(), f"{path.name} mentions segmentation"

@@ -10,10 +10,10 @@ import pytest
 from synth_helpers import CONFIG, tree_bytes
 
 from workbench_gym.cli import main
+from workbench_gym.language.grammar import nouns, resolve, robot_leftness, things_of
 from workbench_gym.scenes.catalog import CATALOG
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.synth_data import open_dataset
-from workbench_gym.synth_data.expressions import NOUNS, resolve, robot_leftness, things_of
 from workbench_gym.synth_data.annotate import annotate_scene
 from workbench_gym.synth_data.generate import generate
 from workbench_gym.synth_data.randomize import SynthConfig, settled_scene
@@ -35,7 +35,7 @@ def records(dataset_dir):
 
 def test_reader_splits_by_scene(dataset_dir, records):
     ds = open_dataset(dataset_dir)
-    assert len(ds) == len(records) == CONFIG.scenes * (2 + CONFIG.orbit_views)
+    assert len(ds) == len(records) == CONFIG.scenes * (2 + CONFIG.orbit_views + CONFIG.wrist_views)
     test = list(ds.split("test"))
     assert {r.scene_index for r in test} == {9}  # holdout_every=10 keeps scene 9 out of training
     assert {r.scene_index for r in ds.split("train")} == set(range(9))
@@ -81,13 +81,19 @@ def test_settled_spec_rerenders_to_the_stored_instance_map(records):
     assert same.mean() > 0.995  # poses went through Euler angles and back: a few edge pixels may flip
 
 
+NOUNS: dict[str, set[str]] = {}
+for _category in CATALOG:
+    for _noun in nouns(_category):
+        NOUNS.setdefault(_noun, set()).add(_category)
+
+
 def _attribute_matches(text: str, spec: SceneSpec) -> list[str] | None:
-    """Independent reading of "the [size] [colour] <noun>" (None for other forms)."""
-    nouns = "|".join(sorted(map(re.escape, NOUNS), key=len, reverse=True))
-    m = re.fullmatch(rf"the (?:(small|medium|large) )?(?:(\w+) )?({nouns})", text)
+    """Independent reading of "the [size] [colour] <noun>" (None for other forms); a longer noun wins ("wood screw")."""
+    names = "|".join(sorted(map(re.escape, NOUNS), key=len, reverse=True))
+    m = re.fullmatch(rf"the (?:(small|medium|large) )?()({names})", text) or re.fullmatch(rf"the (?:(small|medium|large) )?(?:(\w+) )?({names})", text)
     if m is None or (m[2] and m[2] not in ("red", "blue", "yellow", "green", "orange", "black", "grey", "silver", "brass", "wood")):
         return None
-    return [o.name for o in spec.objects if o.category in NOUNS[m[3]] and m[1] in (None, o.size) and m[2] in (None, o.colour)]
+    return [o.name for o in spec.objects if o.category in NOUNS[m[3]] and m[1] in (None, o.size) and (m[2] or None) in (None, o.colour)]
 
 
 def test_referring_expressions_pick_out_exactly_one_visible_object(records):
@@ -130,8 +136,10 @@ def test_left_of_means_the_robots_left(records):
 
 
 def test_vqa_answers_follow_from_the_spec(records):
-    from workbench_gym.envs.language import FAMILY_NAMES, PLURALS
+    from workbench_gym.language.vocabulary import plural, vocabulary
 
+    FAMILY_NAMES = vocabulary().family_words
+    PLURALS = {f: plural(w) for f, w in FAMILY_NAMES.items()}
     kinds = set()
     for record in records:
         spec = record.spec
@@ -168,7 +176,7 @@ def test_hf_datasets_loads_the_shards(dataset_dir, tmp_path):
 
     files = {s: str(dataset_dir / "data" / f"{s}-*.parquet") for s in ("train", "test")}
     hf = load_dataset("parquet", data_files=files, cache_dir=str(tmp_path / "hf"))
-    views = 2 + CONFIG.orbit_views
+    views = 2 + CONFIG.orbit_views + CONFIG.wrist_views
     assert hf["train"].num_rows == 9 * views and hf["test"].num_rows == views
     row = hf["test"][0]
     assert row["scene_index"] == 9 and row["objects"][0]["rle_counts"] and row["expressions"]
@@ -178,7 +186,7 @@ def test_manifest_and_card_describe_the_dataset(dataset_dir):
     manifest = json.loads((dataset_dir / "manifest.json").read_text())
     assert manifest["complete"] and len(manifest["shards"]) == 5 and manifest["config"] == CONFIG.to_dict()
     card = (dataset_dir / "README.md").read_text()
-    views = 2 + CONFIG.orbit_views
+    views = 2 + CONFIG.orbit_views + CONFIG.wrist_views
     assert "workbench-gym generate --renderer pybullet --scenes 10" in card and f"| images (train / test) | {9 * views} / {views} |" in card
 
 

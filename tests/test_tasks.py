@@ -248,7 +248,7 @@ def test_primitive_mode_truncates_after_max_primitives():
     env = make("PickTool")
     try:
         env.reset(seed=0)
-        for i in range(env.unwrapped.task.max_primitives):
+        for _ in range(env.unwrapped.task.max_primitives):
             *_, terminated, truncated, info = env.step(Ask("hello?"))
         assert truncated and not terminated
     finally:

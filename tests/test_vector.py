@@ -75,3 +75,20 @@ def test_sync_and_async_step_the_same_episodes():
             envs.close()
     for a, b in zip(results["sync"], results["async"]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_async_with_gymnasiums_defaults_gives_current_instructions():
+    """Shared memory on (Gymnasium's default): instruction and dialog are the episodes' own, never placeholders."""
+    envs = gym.make_vec(ENV_ID, num_envs=2, vectorization_mode="async", **SMALL)
+    try:
+        assert envs.shared_memory
+        obs, _ = envs.reset(seed=10)
+        expected = [single_env_episodes(10 + i, 2) for i in range(2)]
+        assert list(obs["instruction"]) == [e[0]["instruction"] for e in expected]
+        assert list(obs["dialog"]) == ["", ""]
+        for _ in range(4):  # the fourth step starts the next episodes
+            obs, *_ = envs.step(np.stack([STILL, STILL]))
+        assert list(obs["instruction"]) == [e[1]["instruction"] for e in expected]
+        assert isinstance(obs["instruction"], tuple), "copied observations hold plain strings"
+    finally:
+        envs.close()

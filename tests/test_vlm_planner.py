@@ -2,24 +2,26 @@
 
 import json
 import logging
-from dataclasses import replace
 
 import gymnasium as gym
 import numpy as np
 import pytest
+from scripted_backend import ScriptedBackend
 
 import workbench_gym  # noqa: F401  (registers the envs)
-from scripted_backend import ScriptedBackend
 from workbench_gym.envs.grasping import grasp_action
 from workbench_gym.envs.high_level import Answer, Ask, Pick, Place, decode
-from workbench_gym.envs.task import TASKS
+from workbench_gym.language.reader import read_instruction
+from workbench_gym.language.task import UNLISTED, StructuredTask, ToolReference
 from workbench_gym.policies import PLANNERS
-from workbench_gym.policies.backend import PlanStep, Region
+from workbench_gym.policies.backend import Region
 from workbench_gym.policies.backends import make_backend
-from workbench_gym.policies.instructions import from_backend_plan, parse_instruction, parse_reference
-from workbench_gym.policies.lifting import _min_area_rectangle, backproject, bench_height, fit_tool, project
-from workbench_gym.policies.vlm_planner import ENV_OPTIONS, PROPRIO_WIDTH, VLMPlanner, make_vlm_planner, observation_view
-from workbench_gym.scenes.catalog import TOOLS
+from workbench_gym.policies.perception import fit_tool, project
+from workbench_gym.policies.perception import view_bench_height as bench_height
+from workbench_gym.policies.perception import view_points as backproject
+from workbench_gym.policies.perception.shapes import min_area_rectangle as _min_area_rectangle
+from workbench_gym.policies.steps import grounding_phrase, plan_steps
+from workbench_gym.policies.vlm_planner import ENV_OPTIONS, PROPRIO_WIDTH, VLMPlanner, _pick, make_vlm_planner, observation_view
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH
 
 PRIMITIVE = {"control_mode": "primitive", **ENV_OPTIONS}
@@ -86,8 +88,8 @@ def test_planner_works_from_observations_alone_and_ignores_segmentation():
     obs, info = env.reset(seed=4)
     tool = next(t for t in env.unwrapped.world.spec.tools if t.name == info["goal"]["object"])
     oracle = grasp_action(env.unwrapped.world, tool)
-    ref = parse_instruction(obs["instruction"]).steps[0].target
-    recorded = {ref.query: ScriptedBackend(env).ground(observation_view(obs, "front"), ref.query)}
+    phrase = grounding_phrase(read_instruction(obs["instruction"]).reference)
+    recorded = {phrase: ScriptedBackend(env).ground(observation_view(obs, "front"), phrase)}
     env.close()
 
     def plan(observation):
@@ -123,7 +125,7 @@ def test_lifting_puts_pixels_where_the_scene_is():
         assert len(top) > 0.8 * len(bench) and np.abs(top[:, 2] - world.spec.bench.height).max() < 1e-3
         mask = cam["segmentation"] == world.instance_ids[tool.name]
         estimate = fit_tool(view, Region((0, 0, 1, 1), 1.0, mask, tool.category), (tool.category,), bench_height(view))
-        pick, oracle = estimate.grasp(), grasp_action(world, tool)
+        pick, oracle = _pick(estimate), grasp_action(world, tool)
         assert estimate.size == tool.size
         error = np.subtract(pick.pose[:3], oracle.pose[:3])
         yaw = oracle.pose[3]  # the fingers close along the gripper's y axis
@@ -156,7 +158,7 @@ def test_checking_one_tool_fits_only_the_regions_around_it(torch_one_thread):
         planner.reset(obs["instruction"])
         view = observation_view(obs, "front")
         planner._bench_z = bench_height(view)
-        ref = replace(parse_reference("wrench"), categories=tuple(TOOLS))  # any tool; "wrench" only sets the scores
+        ref = ToolReference()  # any tool
         every = planner._candidates(view, ref, all_candidates=True)
         assert len(every) >= 4
         for estimate, _ in every:
@@ -168,36 +170,32 @@ def test_checking_one_tool_fits_only_the_regions_around_it(torch_one_thread):
         env.close()
 
 
-# --- instructions -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("task,kind", [("PickTool", "pick"), ("PlaceTool", "place"), ("FetchTool", "fetch"), ("CollectScrews", "collect"),
-                                       ("SortTools", "sort"), ("CountTools", "question")])
-def test_every_phrasing_of_a_task_parses(task, kind):
-    for split in ("train", "test"):
-        for template in TASKS[task].templates[split]:
-            text = template.format(ref="largest crosshead screwdriver", container="left bin", plural="nuts", noun="hammer")
-            assert parse_instruction(text).kind == kind, text
-
-
-def test_references_know_the_trade_words_and_flag_unknown_ones():
-    assert parse_reference("the spanner").categories == ("combination_wrench",)
-    assert parse_reference("hex key").categories == ("allen_key",)
-    ref = parse_reference("largest red crosshead screwdriver")
-    assert (ref.categories, ref.colour, ref.superlative, ref.query) == (("phillips_screwdriver",), "red", "largest", "red crosshead screwdriver")
-    assert not parse_reference("torque wrench").known and not parse_reference("rubber mallet").known
-    with pytest.raises(ValueError, match="cannot read instruction"):
-        parse_instruction("sing me a song")
-
-
-def test_a_backend_plan_is_used_before_the_parser():
+# --- structured tasks -------------------------------------------------------------------------------------
+def test_a_backend_plan_is_used_before_the_reader():
     class Planning(ReplayBackend):
         def plan(self, view, instruction):
-            return [PlanStep("pick", "blue spanner"), PlanStep("place", "right bin"), PlanStep("done")]
+            return StructuredTask("place", ToolReference("combination_wrench", colour="blue"), "right bin")
 
     planner = VLMPlanner(Planning({}))
+    planner.reset("do whatever the backend says")
     plan = planner._make_plan(None)
-    assert [(s.verb, s.target.categories, s.destination) for s in plan.steps] == [("move", ("combination_wrench",), "right bin")]
-    with pytest.raises(ValueError, match="no usable steps"):
-        from_backend_plan([PlanStep("done")])
+    assert [(s.verb, s.target.category, s.target.colour, s.destination) for s in plan.steps] == [("move", "combination_wrench", "blue", "right bin")]
+
+
+def test_steps_of_each_intent_and_a_question_naming_a_missing_slot():
+    sort = plan_steps(StructuredTask("sort"))  # each family its own bin: the planner's default bins
+    assert [(s.target.category, s.destination, s.every) for s in sort.steps] == [
+        ("wrench", "left bin", True), ("screwdriver", "middle bin", True), ("pliers", "right bin", True)]
+    named = plan_steps(StructuredTask("sort", groups=(("pliers", "left bin"), ("wrench", "green bin"))))
+    assert [(s.target.category, s.destination) for s in named.steps] == [("pliers", "left bin"), ("wrench", "green bin")]
+    fetch = plan_steps(StructuredTask("fetch", ToolReference("claw_hammer", order="largest")))
+    assert [(s.verb, s.destination) for s in fetch.steps] == [("move", "hand-over area")]
+    count = plan_steps(StructuredTask("count", ToolReference("claw_hammer", every=True)), "hammers: how many have we got?")
+    assert [(s.verb, s.text) for s in count.steps] == [("answer", "how many hammers are there?")]  # the backend gets a plain question
+    away = plan_steps(StructuredTask("place", ToolReference("claw_hammer"), missing=("container",)))
+    assert away.steps[0].verb == "ask" and "container" in away.steps[0].text and away.steps[1].verb == "move"
+    unclear = plan_steps(StructuredTask("unclear", missing=("category",)), "blorp")
+    assert [s.verb for s in unclear.steps] == ["ask"] and "blorp" in unclear.steps[0].text
 
 
 # --- asking, answering, retrying --------------------------------------------------------------------------
@@ -206,7 +204,7 @@ def test_asks_when_two_tools_fit_then_picks_the_one_meant():
     try:
         for seed in range(8):  # find an episode whose instruction names two tools (not an unknown one)
             obs, _ = env.reset(seed=seed)
-            if parse_instruction(obs["instruction"]).steps[0].target.known:
+            if read_instruction(obs["instruction"]).reference.category not in ("", UNLISTED):
                 break
         planner = VLMPlanner(ScriptedBackend(env))
         actions, info, _ = run_episode(env, planner, seed)
@@ -226,14 +224,16 @@ def test_asks_about_an_unknown_tool_and_on_a_tie_in_scores():
     finally:
         env.close()
     planner = VLMPlanner(ReplayBackend({}))
-    chosen, question = planner._resolve(parse_reference("torque wrench"), [], view)
-    assert chosen is None and "torque wrench" in question
+    chosen, question = planner._resolve(ToolReference(UNLISTED), [], view)
+    assert chosen is None and "(category)" in question
+    chosen, question = planner._resolve(ToolReference(), [], view)
+    assert chosen is None and "(category)" in question
     planner._bench_z = bench_height(view)
     regions = [Region((0, 0, 1, 1), score, mask, "phillips_screwdriver") for score, mask in zip((0.8, 0.78, 0.3), masks)]
     candidates = [(fit_tool(view, r, (r.label,), planner._bench_z), r.score) for r in regions]
-    chosen, question = planner._resolve(parse_reference("Phillips screwdriver"), candidates, view)
-    assert chosen is None and "I see 2" in question
-    chosen, _ = planner._resolve(parse_reference("Phillips screwdriver"), [candidates[0], candidates[2]], view)
+    chosen, question = planner._resolve(ToolReference("phillips_screwdriver"), candidates, view)
+    assert chosen is None and "I see 2" in question and ("(which size)" in question or "(which place)" in question)
+    chosen, _ = planner._resolve(ToolReference("phillips_screwdriver"), [candidates[0], candidates[2]], view)
     assert chosen is candidates[0]
 
 

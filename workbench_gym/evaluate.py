@@ -9,10 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 
+from workbench_gym.arguments import nonnegative_int, positive_int, task_name, writable_file
+from workbench_gym.benchmark.cli import add_suite_arguments, run_suite_command
+from workbench_gym.env_options import add_env_arguments, env_options
+from workbench_gym.envs.config import EnvConfig
+from workbench_gym.extras import require
 from workbench_gym.rollout import rollout
 
 COLUMNS = ("task", "planner", "backend", "split", "episodes", "success", "partial_credit", "primitives", "latency_ms_mean",
@@ -20,10 +24,11 @@ COLUMNS = ("task", "planner", "backend", "split", "episodes", "success", "partia
 
 
 def run_episodes(task: str, planner: str, seeds: list[int], backend: str | None = None, backend_options: dict | None = None,
-                 progress: bool = False, **env_options) -> list[dict]:
-    """Per-episode results (dicts) of consecutive `seeds` of one task."""
+                 progress: bool = False, instructions: list[str] | None = None, **env_options) -> list[dict]:
+    """Per-episode results (dicts) of consecutive `seeds` of one task; `instructions` reword them, one per seed."""
     options = {"backend": backend, **(backend_options or {})} if planner == "vlm" and backend else None
-    summary = rollout(task, planner, len(seeds), seeds[0], progress=progress, planner_options=options, **env_options)
+    summary = rollout(task, planner, len(seeds), seeds[0], progress=progress, planner_options=options,
+                      instructions=instructions, **env_options)
     return [asdict(e) for e in summary.episodes]
 
 
@@ -61,13 +66,17 @@ def aggregate(task: str, planner: str, backend: str | None, split: str, episodes
 
 
 def evaluate(tasks: list[str], planner: str = "vlm", backend: str | None = "native", episodes: int = 10, seed: int = 0,
-             instruction_split: str = "train", variant_split: str = "seen", n_tools: int = 12, ray_address: str | None = None,
-             workers: int = 2, progress: bool = True, backend_options: dict | None = None) -> dict:
-    """Evaluate a planner on tasks; returns {"config", "rows", "episodes"} ready for JSON."""
+             ray_address: str | None = None, workers: int = 2, progress: bool = True, backend_options: dict | None = None,
+             **env_options) -> dict:
+    """Evaluate a planner on tasks; returns {"config", "rows", "episodes"} ready for JSON.
+
+    `env_options` go to `gym.make` (`instruction_split`, `variant_split`, `n_tools`, ...; see `EnvConfig`).
+    """
     if episodes < 1:
         raise ValueError(f"episodes must be at least 1, got {episodes}")
-    split = f"{instruction_split}/{variant_split}"
-    env = {"instruction_split": instruction_split, "variant_split": variant_split, "n_tools": n_tools}
+    env = {"instruction_split": EnvConfig.instruction_split, "variant_split": EnvConfig.variant_split, "n_tools": EnvConfig.n_tools,
+           **env_options}
+    split = f"{env['instruction_split']}/{env['variant_split']}"
     rows, per_task = [], {}
     for task in tasks:
         seeds = list(range(seed, seed + episodes))
@@ -78,8 +87,8 @@ def evaluate(tasks: list[str], planner: str = "vlm", backend: str | None = "nati
             results = run_episodes(task, planner, seeds, backend, backend_options, progress=progress, **env)
         rows.append(aggregate(task, planner, backend, split, results))
         per_task[task] = results
-    config = {"planner": planner, "backend": backend if planner == "vlm" else None, "episodes": episodes, "seed": seed,
-              "instruction_split": instruction_split, "variant_split": variant_split, "n_tools": n_tools, "ray_address": ray_address}
+    config = {"planner": planner, "backend": backend if planner == "vlm" else None, "episodes": episodes, "seed": seed, **env,
+              "ray_address": ray_address}
     return {"config": config, "rows": rows, "episodes": per_task}
 
 
@@ -100,42 +109,68 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def add_planner_arguments(parser: argparse.ArgumentParser, default: str) -> None:
+    """--planner, --backend and --option: which planner, and for the VLM planner, which backend with which options."""
+    from workbench_gym.policies import PLANNERS
+    from workbench_gym.policies.backends import BACKENDS
+
+    parser.add_argument("--planner", default=default, help=f"one of {', '.join(PLANNERS)} (default {default})")
+    parser.add_argument("--backend", default="native", help=f"the VLM planner's backend, one of {', '.join(BACKENDS)} (default native)")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="backend option, e.g. weights=/models/g.safetensors or base_url=http://127.0.0.1:8000/v1 (repeatable)")
+
+
+def planner_options(args: argparse.Namespace) -> dict | None:
+    """The planner's options from --backend/--option, checked before any episode: planner and backend names, the
+    backend's extras (the pip command if missing) and its option names. None for planners that take none."""
+    from workbench_gym.policies import PLANNERS
+    from workbench_gym.policies.backends import BACKENDS, check_backend, parse_options
+
+    PLANNERS[args.planner]  # noqa: B018  (names the planners if unknown)
+    options = parse_options(args.option)
+    if args.planner != "vlm":
+        if options:
+            raise ValueError(f"--option is for the VLM planner's backend; the {args.planner} planner takes none")
+        return None
+    require("vlm", "the vlm planner", ("PIL",))
+    if args.backend in BACKENDS:  # a backend registered at run time (a test's, say) is checked when it is built
+        check_backend(args.backend, options)
+    return {"backend": args.backend, **options}
+
+
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """The `eval` subcommand's options."""
-    parser.add_argument("--planner", default="vlm", help="planner name (vlm, oracle, random)")
-    parser.add_argument("--backend", default="native", help="VLM backend: native, hf or openai")
-    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                        help="backend option, e.g. path=/models/owlv2 or base_url=http://127.0.0.1:8000/v1 (repeatable)")
-    parser.add_argument("--task", action="append", required=True, help="task name; repeat for several")
-    parser.add_argument("--episodes", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--instruction-split", choices=["train", "test"], default="train")
-    parser.add_argument("--variant-split", choices=["seen", "unseen"], default="seen")
-    parser.add_argument("--n-tools", type=int, default=12)
+    add_planner_arguments(parser, default="vlm")
+    parser.add_argument("--task", action="append", help="task name; repeat for several (or --suite)")
+    parser.add_argument("--episodes", type=positive_int, default=10)
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="episodes use seeds seed, seed+1, ...")
     parser.add_argument("--ray-address", help="fan episodes out as Ray tasks on this cluster ('local' starts one here)")
-    parser.add_argument("--workers", type=int, default=2, help="Ray tasks per task evaluated")
-    parser.add_argument("--out", required=True, help="results JSON path")
+    parser.add_argument("--workers", type=positive_int, default=2, help="Ray tasks per task evaluated")
+    parser.add_argument("--out", required=True, help="results JSON path (with --suite: the results folder)")
     parser.add_argument("--markdown", help="also write the table here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_env_arguments(parser, skip=("control_mode",))  # the planner chooses the control mode
+    add_suite_arguments(parser)
     parser.set_defaults(run=run_eval)
 
 
 def run_eval(args) -> int:
-    from workbench_gym.cli import task_name
-    from workbench_gym.policies import PLANNERS
-    from workbench_gym.policies.backends import parse_options
-
-    if args.planner not in PLANNERS:
-        raise ValueError(f"unknown planner {args.planner!r}; expected one of {sorted(PLANNERS)}")
-    result = evaluate([task_name(t) for t in args.task], args.planner, args.backend, args.episodes, args.seed, args.instruction_split,
-                      args.variant_split, args.n_tools, args.ray_address, args.workers, progress=not args.quiet,
-                      backend_options=parse_options(args.option))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.suite:
+        return run_suite_command(args, planner_options(args) or {}, env_options(args))
+    if not args.task:
+        raise ValueError("eval needs --task (one or more), or --suite")
+    tasks = [task_name(t) for t in args.task]
+    options = planner_options(args) or {}
+    out = writable_file(args.out, "--out")
+    markdown = writable_file(args.markdown, "--markdown") if args.markdown else None
+    if args.ray_address:
+        require("ray", "--ray-address")
+    backend = options.pop("backend", None)
+    result = evaluate(tasks, args.planner, backend, args.episodes, args.seed, args.ray_address, args.workers, progress=not args.quiet,
+                      backend_options=options, **env_options(args))
     out.write_text(json.dumps(result, indent=2))
     table = markdown_table(result["rows"])
-    if args.markdown:
-        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.markdown).write_text(table)
+    if markdown:
+        markdown.write_text(table)
     print(table, end="")
     return 0

@@ -20,6 +20,9 @@ POSITION_TOLERANCE = 0.002  # metres
 ANGLE_TOLERANCE = np.radians(2.0)
 
 
+# The quaternion maths here is hand-written rather than scipy's Rotation, which costs 10-50x more a call on this hot
+# path (benchmarks/rotation_cost.py: 1.2 against 60 us per ee_delta step; 5.2 and 10.8 against 63 and 104 us per IK
+# iteration for the orientation error and angle).
 def top_down_quaternion(yaw: float) -> np.ndarray:
     """Gripper pointing down, turned by `yaw` about the world z axis: q_z(yaw) * q_x(pi)."""
     return np.array([np.cos(yaw / 2), np.sin(yaw / 2), 0.0, 0.0])

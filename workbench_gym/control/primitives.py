@@ -17,9 +17,12 @@ import pybullet
 from workbench_gym.control.ik import InverseKinematics, top_down_quaternion
 from workbench_gym.scenes.parts import quat_to_matrix
 from workbench_gym.sim.robot import FINGER_JOINTS, HAND_LINK, MAX_FINGER_WIDTH
-from workbench_gym.sim.world import World
+from workbench_gym.sim.world import ROBOT_BASE, World
 
 FINGERTIP_DROP = 0.0085  # metres the fingertips reach below the grasp point (measured)
+#: Metres from the arm's base beyond which no IK is tried: the Panda reaches 0.855 m from its shoulder, 0.333 m above
+#: the base, so nothing past ~1.2 m is reachable; IK on absurd targets (1e308) overflows and spins for minutes.
+REACH_LIMIT = 1.5
 _ARM_LINKS = tuple(range(HAND_LINK))  # links that must not touch the scene (hand and fingers may)
 
 
@@ -44,6 +47,10 @@ def weld_to_hand(world: World, name: str) -> int:
     weld = client.createConstraint(robot.body, HAND_LINK, body, -1, pybullet.JOINT_FIXED, [0, 0, 0], rel_pos, [0, 0, 0], rel_orn)
     client.changeConstraint(weld, maxForce=1000.0)
     return weld
+
+
+def _rounded(position) -> list[float]:
+    return [round(float(v), 3) for v in position]  # np.round overflows on 1e307
 
 
 class Reason(str, Enum):
@@ -186,6 +193,11 @@ class MotionPrimitives:
                 return candidate
         return None
 
+    def _out_of_reach(self, position) -> bool:
+        """Whether `position` is non-finite or farther than `REACH_LIMIT` from the arm's base (no IK needed)."""
+        offset = np.asarray(position, float) - (*ROBOT_BASE, self.world.spec.bench.height)  # the arm stands on the bench top
+        return not (np.all(np.abs(offset) <= REACH_LIMIT) and float(offset @ offset) <= REACH_LIMIT**2)  # NaN fails too
+
     def _result(self, reason: Reason, detail: str = "") -> PrimitiveResult:
         steps, self._steps = self._steps, 0
         return PrimitiveResult(reason is Reason.OK, reason, steps, self.held, detail)
@@ -200,6 +212,8 @@ class MotionPrimitives:
         cfg, top = self.config, self.world.spec.bench.height
         if self.held is not None:
             return self._result(Reason.MISSED, f"already holding {self.held}")
+        if self._out_of_reach(position):
+            return self._result(Reason.UNREACHABLE, f"{_rounded(position)} is beyond the arm's reach of {REACH_LIMIT} m")
         x, y, z = position
         z = max(z, top + FINGERTIP_DROP + 0.0015)  # keep the fingertips off the bench
         path = ((x, y, top + cfg.safe_height), (x, y, top + cfg.approach_height), (x, y, z))
@@ -233,6 +247,8 @@ class MotionPrimitives:
         cfg, top = self.config, self.world.spec.bench.height
         if self.held is None:
             return self._result(Reason.MISSED, "nothing is held")
+        if self._out_of_reach(position):
+            return self._result(Reason.UNREACHABLE, f"{_rounded(position)} is beyond the arm's reach of {REACH_LIMIT} m")
         x, y, z = position
         yaw = self._reachable_yaw(((x, y, top + cfg.safe_height), (x, y, z)), yaw)
         if yaw is None:

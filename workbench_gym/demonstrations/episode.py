@@ -33,6 +33,8 @@ class Episode:
     final_objects: np.ndarray  # (n_tools, 8) float32
     images: np.ndarray | None = None  # (T, H, W, 3) uint8 RGB of `camera`, if one was recorded
     camera: str | None = None
+    final_proprio: np.ndarray | None = None  # (26,) float32 after the last action, where the recording kept it
+    final_goal: np.ndarray | None = None  # (goal_size,) float32 after the last action, likewise
     dones: np.ndarray = field(init=False)  # (T,) bool: True on the last frame
 
     def __post_init__(self):
@@ -43,6 +45,18 @@ class Episode:
         lengths = {len(a) for a in arrays + ((self.images,) if self.images is not None else ())}
         if len(lengths) != 1:
             raise ValueError(f"episode arrays differ in length: {sorted(lengths)}")
+
+    def next_observations(self) -> dict[str, np.ndarray]:
+        """Each frame's observation after its action (robomimic's `next_obs`): the next frame's, then the final state.
+
+        Where the final proprioception or goal was not kept (a dataset read back from LeRobot), the last frame's stands in.
+        """
+        final = {"proprio": self.final_proprio, "objects": self.final_objects, "goal": self.final_goal}
+        out = {}
+        for key, values in (("proprio", self.proprio), ("objects", self.objects), ("goal", self.goal)):
+            last = values[-1:] if final[key] is None else np.asarray(final[key], values.dtype)[None]
+            out[key] = np.concatenate([values[1:], last])
+        return out
 
     def __len__(self) -> int:
         return len(self.actions)

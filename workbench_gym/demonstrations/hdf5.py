@@ -1,10 +1,13 @@
-"""Episodes as robomimic-style HDF5: `data/demo_i/{obs/*, actions, rewards, dones}`, env args in attributes.
+"""Episodes as robomimic HDF5: `data/demo_i/{obs/*, next_obs/*, actions, rewards, dones}`, env args in attributes,
+and robomimic's train/valid filter keys, so `robomimic.utils.dataset.SequenceDataset` reads it as it is.
 
 ```
 data                attrs: total (frames), env_args (JSON: env_name, type, env_kwargs)
 data/demo_0         attrs: num_samples, seed, instruction, success, fps; final_objects (dataset)
 data/demo_0/obs/{proprio, objects, goal}, obs/<camera>_image (T, H, W, 3) uint8 if a camera was recorded
+data/demo_0/next_obs/...   the same keys, each frame's observation after its action (the last: the end state)
 data/demo_0/{actions, rewards, dones, successes}
+mask/train, mask/valid     demo names (bytes); every tenth demo is held out for validation, as robomimic splits
 ```
 `env_args["type"]` is 2, robomimic's code for a gym env.
 """
@@ -14,12 +17,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 
 from workbench_gym.demonstrations.episode import ACTION_NAMES, Episode
-from workbench_gym.envs.registration import env_id
+from workbench_gym.registration import env_id
 
 FILE_NAME = "demo.hdf5"
 GYM_ENV_TYPE = 2
+VALID_EVERY = 10  # demo i is in mask/valid when i % 10 == 9
 
 
 def _h5py():
@@ -28,6 +33,11 @@ def _h5py():
     except ImportError:
         raise ImportError("the HDF5 format needs h5py: pip install 'workbench-gym[rl]'") from None
     return h5py
+
+
+def check_writable(camera: bool = False) -> None:
+    """Raise ImportError naming the pip command if HDF5 cannot be written here."""
+    _h5py()
 
 
 def write_hdf5(episodes: list[Episode], root: str | Path) -> Path:
@@ -47,12 +57,23 @@ def write_hdf5(episodes: list[Episode], root: str | Path) -> Path:
         for i, episode in enumerate(episodes):
             demo = data.create_group(f"demo_{i}")
             demo.attrs.update(num_samples=len(episode), seed=episode.seed, instruction=episode.instruction, success=episode.success, fps=episode.fps, task=episode.task)
+            after = episode.next_observations()
             for key, value in (("proprio", episode.proprio), ("objects", episode.objects), ("goal", episode.goal)):
                 demo.create_dataset(f"obs/{key}", data=value, compression="gzip")
+                demo.create_dataset(f"next_obs/{key}", data=after[key], compression="gzip")
             if episode.images is not None:
-                demo.create_dataset(f"obs/{episode.camera}_image", data=episode.images, compression="gzip", chunks=(1, *episode.images.shape[1:]))
+                image = f"{episode.camera}_image"
+                demo.create_dataset(f"obs/{image}", data=episode.images, compression="gzip", chunks=(1, *episode.images.shape[1:]))
+                next_images = np.concatenate([episode.images[1:], episode.images[-1:]])  # no frame is rendered after the last action
+                demo.create_dataset(f"next_obs/{image}", data=next_images, compression="gzip", chunks=(1, *episode.images.shape[1:]))
             for key in ("actions", "rewards", "dones", "successes", "final_objects"):
                 demo.create_dataset(key, data=getattr(episode, key))
+            if episode.final_proprio is not None:
+                demo.create_dataset("final_proprio", data=episode.final_proprio)
+                demo.create_dataset("final_goal", data=episode.final_goal)
+        names = [f"demo_{i}" for i in range(len(episodes))]
+        f.create_dataset("mask/train", data=np.array([n for i, n in enumerate(names) if i % VALID_EVERY != VALID_EVERY - 1], "S"))
+        f.create_dataset("mask/valid", data=np.array([n for i, n in enumerate(names) if i % VALID_EVERY == VALID_EVERY - 1], "S"))
     return path
 
 
@@ -65,7 +86,7 @@ def read_hdf5(root: str | Path, indices: list[int] | None = None) -> list[Episod
         data = f["data"]
         env_kwargs = json.loads(data.attrs["env_args"])["env_kwargs"]
         options = {k: v for k, v in env_kwargs.items() if k not in ("control_mode", "control_freq")}
-        count = len(data)
+        count = sum(key.startswith("demo_") for key in data)
         out = []
         for i in range(count) if indices is None else indices:
             if f"demo_{i}" not in data:
@@ -78,5 +99,7 @@ def read_hdf5(root: str | Path, indices: list[int] | None = None) -> list[Episod
                 demo["actions"][()], demo["obs/proprio"][()], demo["obs/objects"][()], demo["obs/goal"][()],
                 demo["rewards"][()], demo["successes"][()], demo["final_objects"][()],
                 images=demo[f"obs/{cameras[0]}_image"][()] if cameras else None, camera=cameras[0] if cameras else None,
+                final_proprio=demo["final_proprio"][()] if "final_proprio" in demo else None,
+                final_goal=demo["final_goal"][()] if "final_goal" in demo else None,
             ))
     return out

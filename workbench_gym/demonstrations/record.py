@@ -8,9 +8,9 @@ import numpy as np
 from workbench_gym.demonstrations.episode import Episode
 from workbench_gym.envs.config import CAMERAS
 from workbench_gym.envs.observations import observe
-from workbench_gym.envs.registration import env_id
 from workbench_gym.envs.workbench_env import WorkbenchEnv
 from workbench_gym.policies import PLANNERS
+from workbench_gym.registration import env_id
 
 #: Env options that shape the scene and goal; a replay passes them back to `gym.make`.
 SCENE_OPTIONS = ("n_tools", "density", "instruction_split", "variant_split", "reward_mode")
@@ -48,6 +48,7 @@ class _Trajectory:
             np.array(c["action"]), np.array(c["proprio"]), np.array(c["objects"]), np.array(c["goal"]),
             np.array(c["reward"], np.float32), np.array(c["success"], bool), self.pending["objects"],
             images=np.array(c["image"]) if self.camera else None, camera=self.camera,
+            final_proprio=self.pending["proprio"], final_goal=self.pending["goal"],
         )
 
 
@@ -59,8 +60,9 @@ def record_episodes(
 
     With `camera` ("front", "overhead" or "wrist"), each frame also keeps that camera's RGB image at `image_size`.
     """
-    if planner not in PLANNERS or PLANNERS[planner][1] != "primitive":
-        raise ValueError(f"demonstrations come from a primitive planner; expected one of {[p for p, (_, m) in PLANNERS.items() if m == 'primitive']}, got {planner!r}")
+    if planner not in PLANNERS or PLANNERS[planner].control_mode != "primitive":
+        primitive = [name for name, entry in PLANNERS.items() if entry.control_mode == "primitive"]
+        raise ValueError(f"demonstrations come from a primitive planner; expected one of {primitive}, got {planner!r}")
     if episodes < 1:
         raise ValueError(f"episodes must be at least 1, got {episodes}")
     if camera is not None and camera not in CAMERAS:
@@ -69,7 +71,7 @@ def record_episodes(
     if unknown:
         raise ValueError(f"unknown option(s) {unknown}; a recording takes some of {SCENE_OPTIONS}")
     env = gym.make(env_id(task), obs_mode="state", control_mode="primitive", image_size=tuple(image_size), **env_options)
-    agent = PLANNERS[planner][0](env, seed)
+    agent = PLANNERS[planner].make(env, seed)
     world = env.unwrapped.world
     options = {k: getattr(env.unwrapped.config, k) for k in SCENE_OPTIONS}
     out = []

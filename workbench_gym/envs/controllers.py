@@ -16,6 +16,7 @@ from gymnasium import spaces
 
 from workbench_gym.control.ik import InverseKinematics, top_down_quaternion
 from workbench_gym.control.primitives import touching_both_pads, weld_to_hand
+from workbench_gym.registry import Registry
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH
 from workbench_gym.sim.world import World
 
@@ -109,4 +110,8 @@ class JointTargetController:
         self.world.robot.command(action[:7], action[7])
 
 
-CONTROLLERS = {"ee_delta": EEDeltaController, "joint": JointController, "joint_target": JointTargetController}
+#: Low-level control modes by name ("primitive", high-level actions, is the env's own: `envs.high_level`).
+CONTROLLERS: Registry[type] = Registry("control mode")
+CONTROLLERS.register("ee_delta", EEDeltaController)
+CONTROLLERS.register("joint", JointController)
+CONTROLLERS.register("joint_target", JointTargetController)

@@ -14,6 +14,7 @@ import numpy as np
 from gymnasium import spaces
 
 from workbench_gym.envs.config import EnvConfig
+from workbench_gym.envs.text_space import InstructionText
 from workbench_gym.scenes.sampler import MAX_TOOLS
 from workbench_gym.scenes.spec import CameraSpec
 from workbench_gym.sim.robot import PROPRIO_SIZE
@@ -31,7 +32,8 @@ _BUFFERS = {"rgb": ("rgb",), "rgbd": ("rgb", "depth"), "rgbd_seg": ("rgb", "dept
 
 
 def instruction_space(min_length: int = 1) -> spaces.Text:
-    return spaces.Text(max_length=MAX_INSTRUCTION_LENGTH, min_length=min_length, charset=INSTRUCTION_CHARSET)
+    """The space of instructions and dialog; stays current through async vector envs' shared memory."""
+    return InstructionText(max_length=MAX_INSTRUCTION_LENGTH, min_length=min_length, charset=INSTRUCTION_CHARSET)
 
 
 def check_text(text: str, what: str) -> str:

@@ -13,12 +13,13 @@ from typing import ClassVar
 import numpy as np
 
 from workbench_gym.envs.config import EnvConfig
-from workbench_gym.envs.grasping import grasp_action
+from workbench_gym.envs.grasping import blocking_neighbour, free_spot, grasp_action, place_action
 from workbench_gym.envs.high_level import HighLevelAction, Pick
+from workbench_gym.registry import Registry
 from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
 from workbench_gym.sim.world import World
 
-TASKS: dict[str, type[Task]] = {}
+TASKS: Registry[type[Task]] = Registry("task")
 
 
 class Task:
@@ -33,21 +34,45 @@ class Task:
     max_primitives: ClassVar[int] = 16  # high-level actions, with control_mode="primitive"
     goal_size: ClassVar[int] = 3  # length of the privileged goal vector in state observations
     templates: ClassVar[dict[str, tuple[str, ...]]]
+    #: Families whose every tool on the bench is a goal: a distractor of one would change the task (perturbations).
+    goal_families: ClassVar[tuple[str, ...]] = ()
+
+    #: Bench rectangles ((xmin, ymin), (xmax, ymax)) where the oracle never sets a tool aside (a task's goal area).
+    keep_clear: ClassVar[tuple] = ()
 
     def __init__(self, config: EnvConfig):
         self.config = config
         self.pick_attempts: Counter[str] = Counter()
+        self.cleared: set[str] = set()  # tools whose way the oracle has cleared
+        self.clearing: tuple[str, np.ndarray] | None = None  # the neighbour the oracle moves out of the way, and from where
 
     def start(self, world: World, rng: np.random.Generator) -> str:
-        """Begin an episode: forget the oracle's grasp attempts, then `reset`."""
-        self.pick_attempts = Counter()
+        """Begin an episode: forget the oracle's grasp attempts and cleared ways, then `reset`."""
+        self.pick_attempts, self.cleared, self.clearing = Counter(), set(), None
         return self.reset(world, rng)
 
     def oracle_pick(self, world: World, tool: ObjectSpec) -> Pick:
-        """The oracle's next grasp of `tool`: each retry slides along the tool's grasp region."""
+        """The oracle's next grasp of `tool` (see `grasping.grasp_action`). After a failed grasp, if a neighbour lies
+        where the fingers would land for every grasp, it picks that neighbour first, once, to set it aside."""
         attempt = self.pick_attempts[tool.name]
+        if attempt and tool.name not in self.cleared:
+            self.cleared.add(tool.name)
+            blocker = blocking_neighbour(world, tool)
+            if blocker is not None:
+                self.clearing = (blocker.name, world.object_pose(tool.name)[0][:2])
+                return grasp_action(world, blocker)
         self.pick_attempts[tool.name] += 1
         return grasp_action(world, tool, attempt)
+
+    def oracle_action(self, world: World, held: str | None) -> HighLevelAction:
+        """The oracle's next action: a neighbour it picked to clear the way is set aside first, then `oracle`."""
+        clearing, self.clearing = self.clearing, None
+        if held is not None and clearing is not None and held == clearing[0]:
+            tool = next(t for t in world.spec.tools if t.name == held)
+            spot = free_spot(world, tool, clearing[1], self.keep_clear)
+            if spot is not None:
+                return place_action(world, tool, spot, world.spec.bench.height)
+        return self.oracle(world, held)
 
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
         raise NotImplementedError
@@ -88,21 +113,25 @@ class Task:
         """Take note of a high-level action after it ran; return the supervisor's reply, if any."""
         return ""
 
+    def advance(self, world: World) -> str | None:
+        """Called after every env step: a task that hands out instructions one at a time (a chain) returns the next
+        instruction once the current one is done; others return None."""
+        return None
+
+    def step_info(self, world: World) -> dict:
+        """Task-specific entries of a step's `info` (a chain's per-step results); none by default."""
+        return {}
+
     def oracle(self, world: World, held: str | None) -> HighLevelAction:
         """The next high-level action of a planner that sees privileged state."""
         raise NotImplementedError
 
 
 def register_task(cls: type[Task]) -> type[Task]:
-    """Class decorator: make a task known to `WorkbenchEnv` and to `gymnasium.make`."""
-    if cls.name in TASKS:
-        raise ValueError(f"task {cls.name!r} is already registered")
-    TASKS[cls.name] = cls
-    return cls
+    """Class decorator: make a task known to `WorkbenchEnv` (its Gymnasium id comes from `registration.TASK_STEPS`)."""
+    return TASKS.register(cls.name, cls)
 
 
 def get_task(name: str) -> type[Task]:
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise ValueError(f"unknown task {name!r}; expected one of {sorted(TASKS)}") from None
+    """The task class called `name`; ValueError naming the registered ones."""
+    return TASKS[name]

@@ -7,6 +7,7 @@ the task choose its goal, so `reset(seed=s)` gives the same episode in any proce
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -18,6 +19,7 @@ from workbench_gym.envs.config import EnvConfig
 from workbench_gym.envs.controllers import CONTROLLERS, check_action
 from workbench_gym.envs.high_level import Answer, Ask, Done, HighLevelAction, Pick, Place
 from workbench_gym.envs.observations import check_text, observation_space, observe
+from workbench_gym.envs.perturbation import named_tool, perturbed_spec, swapped_spec
 from workbench_gym.envs.task import get_task
 from workbench_gym.scenes.spec import SceneSpec, default_cameras
 from workbench_gym.sim.world import World
@@ -52,6 +54,7 @@ class WorkbenchEnv(gym.Env):
         self._controller = None
         self._primitives_run = 0
         self._progress = 0.0
+        self._closed = False
 
     def _camera_specs(self) -> dict:
         width, height = self.config.image_size
@@ -63,6 +66,10 @@ class WorkbenchEnv(gym.Env):
 
     # --- gymnasium API ------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        self._check_open("reset")
+        if options is not None and not isinstance(options, Mapping):
+            raise TypeError(f"reset options must be a dict such as {{'instruction': text}} or None, "
+                            f"got {type(options).__name__}: {options!r:.80}")
         super().reset(seed=seed)
         options = dict(options or {})
         instruction = options.pop("instruction", None)
@@ -70,14 +77,29 @@ class WorkbenchEnv(gym.Env):
             raise ValueError(f"unknown reset option(s) {sorted(options)}; expected 'instruction'")
         if instruction is not None:
             check_text(instruction, "options['instruction']")
-        spec = self.task.sample_scene(self.np_random)
-        self.build(dataclasses.replace(spec, cameras=list(self.camera_specs.values())))
+        spec = dataclasses.replace(self.task.sample_scene(self.np_random), cameras=list(self.camera_specs.values()))
+        if self.config.perturb:
+            spec = perturbed_spec(spec, self.task)
+        self.build(spec)
         self.instruction = self.task.start(self.world, self.np_random)
+        swap = self._swap_target() if self.config.swap_target else None
         if instruction is not None:
             self.instruction = instruction
         self.dialog, self._primitives_run, self._progress = "", 0, self.task.progress(self.world)
         obs = observe(self.config, self.world, self.task, self.instruction, self.dialog)
-        return obs, {"is_success": False, "goal": self.task.goal_info(self.world), "scene_seed": spec.seed}
+        info = {"is_success": False, "goal": self.task.goal_info(self.world), "scene_seed": spec.seed}
+        if self.config.swap_target:
+            info["target_swap"] = swap
+        return obs, info
+
+    def _swap_target(self) -> dict | None:
+        """Rebuild the world with the named tool and another in each other's places (`EnvConfig.swap_target`)."""
+        target = named_tool(self.task, self.world)
+        swapped = swapped_spec(self.world.spec, target, self.instruction, self.np_random)
+        if swapped is None:
+            return None
+        self.build(swapped[0])
+        return {"target": target.name, "with": swapped[1]}
 
     def build(self, spec: SceneSpec) -> None:
         """Build the world from a spec and attach the controller (the task's goal is not chosen)."""
@@ -93,17 +115,25 @@ class WorkbenchEnv(gym.Env):
         return getattr(self._controller, "held", None)
 
     def step(self, action):
+        self._check_open("step")
         if self._controller is None:
             raise RuntimeError("call reset() before step()")
         if self.config.control_mode == "primitive":
             return self._step_primitive(high_level.decode(action))
         self._controller.apply(check_action(action, self.action_space, self.config.control_mode))
         self.world.step(self.config.substeps)
+        self._advance()
         obs = observe(self.config, self.world, self.task, self.instruction, self.dialog)
         success = self.task.is_success(self.world)
         reward = self.task.reward(self.world, self.config.reward_mode)
-        info = {"is_success": success, "sim_time": self.world.sim_time}
+        info = {"is_success": success, "sim_time": self.world.sim_time, **self.task.step_info(self.world)}
         return obs, reward, success, False, info
+
+    def _advance(self) -> None:
+        """Take the task's next instruction, if it hands out a new one (a chain whose current step is done)."""
+        instruction = self.task.advance(self.world)
+        if instruction is not None:
+            self.instruction, self.dialog = instruction, ""
 
     def _run(self, action: HighLevelAction) -> PrimitiveResult:
         """Carry out one high-level action; motion for Pick/Place, none for the rest."""
@@ -120,6 +150,7 @@ class WorkbenchEnv(gym.Env):
         if result.success:
             self.dialog = self.task.hear(action, self.world) or self.dialog
         self._primitives_run += 1
+        self._advance()
         progress = self.task.progress(self.world)
         reward, self._progress = progress - self._progress, progress
         success = self.task.is_success(self.world)
@@ -129,6 +160,7 @@ class WorkbenchEnv(gym.Env):
             "progress": progress,
             "primitive": {"verb": type(action).__name__.lower(), "success": result.success, "reason": result.reason.value,
                           "detail": result.detail, "held": result.held, "sim_steps": result.sim_steps},
+            **self.task.step_info(self.world),
         }
         terminated = success or isinstance(action, Done)
         truncated = not terminated and self._primitives_run >= self.task.max_primitives
@@ -137,6 +169,7 @@ class WorkbenchEnv(gym.Env):
 
     def render(self) -> np.ndarray | None:
         """The front view at `render_size` for "rgb_array"; the GUI window draws itself for "human"."""
+        self._check_open("render")
         if self.render_mode != "rgb_array":
             return None
         if self._controller is None:
@@ -145,4 +178,9 @@ class WorkbenchEnv(gym.Env):
 
     def close(self) -> None:
         self.world.close()
+        self._closed = True
         super().close()
+
+    def _check_open(self, call: str) -> None:
+        if self._closed:
+            raise RuntimeError(f"env is closed: {call}() after close(); make a new env")

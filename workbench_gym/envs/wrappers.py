@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import gymnasium as gym
 from gymnasium.wrappers import FilterObservation, FlattenObservation
 
-from workbench_gym.envs.registration import env_id
+from workbench_gym.registration import env_id
 
 #: Numeric keys of a state observation: proprioception, every tool's pose, the task's goal.
 STATE_KEYS = ("proprio", "objects", "goal")

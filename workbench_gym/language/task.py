@@ -75,20 +75,63 @@ class StructuredTask:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StructuredTask:
-        """Parse the JSON shape back; `ValueError` names a missing intent or an unknown key."""
-        if not isinstance(data, dict) or "intent" not in data:
-            raise ValueError(f"a structured task needs an 'intent' key; got {data!r}")
-        unknown = set(data) - {"intent", "reference", "container", "groups", "missing"}
-        if unknown:
-            raise ValueError(f"unknown structured-task keys {sorted(unknown)}")
+        """Parse the JSON shape back; `ValueError` names what does not fit `JSON_SCHEMA` (key, type or value)."""
+        validate(data)
         ref = data.get("reference")
         if ref is not None:
-            bad = set(ref) - set(ToolReference.__dataclass_fields__)
-            if bad:
-                raise ValueError(f"unknown reference keys {sorted(bad)}")
             ref = ToolReference(**ref)
         return cls(data["intent"], ref, data.get("container", "") or "",
                    tuple(tuple(g) for g in data.get("groups", ()) or ()), tuple(data.get("missing", ()) or ()))
+
+
+def validate(data: Any) -> None:
+    """Check a dict against `JSON_SCHEMA` (written out, so no jsonschema dependency); ValueError names the misfit."""
+    if not isinstance(data, dict) or "intent" not in data:
+        raise ValueError(f"a structured task is an object with an 'intent' key; got {data!r}")
+    unknown = set(data) - set(JSON_SCHEMA["properties"])
+    if unknown:
+        raise ValueError(f"unknown structured-task keys {sorted(unknown)}; expected some of {sorted(JSON_SCHEMA['properties'])}")
+    if data["intent"] not in INTENTS:
+        raise ValueError(f"unknown intent {data['intent']!r}; expected one of {INTENTS}")
+    ref = data.get("reference")
+    if ref is not None:
+        if not isinstance(ref, dict):
+            raise ValueError(f"'reference' must be an object or null, got {ref!r}")
+        fields = JSON_SCHEMA["properties"]["reference"]["properties"]
+        for key, value in ref.items():
+            if key not in fields:
+                raise ValueError(f"unknown reference key {key!r}; expected some of {sorted(fields)}")
+            rule = fields[key]
+            if "enum" in rule and value not in rule["enum"]:
+                raise ValueError(f"reference {key} {value!r}; expected one of {rule['enum']}")
+            if rule.get("type") == "string" and not isinstance(value, str):
+                raise ValueError(f"reference {key} must be a string, got {value!r}")
+            if rule.get("type") == "boolean" and not isinstance(value, bool):
+                raise ValueError(f"reference {key} must be true or false, got {value!r}")
+    if not isinstance(data.get("container", ""), str):
+        raise ValueError(f"'container' must be a string, got {data['container']!r}")
+    groups = data.get("groups", [])
+    if not isinstance(groups, (list, tuple)) or not all(
+            isinstance(g, (list, tuple)) and len(g) == 2 and all(isinstance(v, str) for v in g) for g in groups):
+        raise ValueError(f"'groups' must be a list of [family, container] pairs of strings, got {groups!r}")
+    missing = data.get("missing", [])
+    if not isinstance(missing, (list, tuple)) or any(m not in SLOTS for m in missing):
+        raise ValueError(f"'missing' must list slots among {SLOTS}, got {missing!r}")
+
+
+#: Intents whose reference must name a tool, and those that also need a container.
+NEEDS_REFERENCE = ("pick", "place", "fetch", "collect", "count", "colour_question", "existence_question", "spatial_question")
+NEEDS_CONTAINER = ("place", "collect")
+
+
+def missing_slots(intent: str, reference: ToolReference | None, container: str = "") -> tuple[str, ...]:
+    """The slots a task of this intent needs that are empty: the tool's category, or where to put it."""
+    out = []
+    if intent == "unclear" or (intent in NEEDS_REFERENCE and (reference is None or not reference.category)):
+        out.append("category")
+    if intent in NEEDS_CONTAINER and not container:
+        out.append("container")
+    return tuple(out)
 
 
 #: JSON schema of `StructuredTask.to_dict()`, for backends that plan (e.g. an OpenAI `response_format`).

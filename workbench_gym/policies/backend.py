@@ -1,7 +1,8 @@
 """The interface every VLM backend implements: ground phrases in a camera view and answer questions about it.
 
 Backends see only what a real robot's camera gives (`View`), never simulator state. The planner turns their
-`Region`s into 3D grasps with the view's depth and calibration.
+`Region`s into 3D grasps with the view's depth and calibration. A backend that plans returns the instruction's
+meaning as a `StructuredTask` (`language.task`), the same value the instruction reader gives.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-PLAN_VERBS = ("pick", "place", "answer", "ask", "done")
+from workbench_gym.language.task import StructuredTask
 
 
 @dataclass(frozen=True)
@@ -36,18 +37,10 @@ class Region:
     point: tuple[int, int] | None = None  # (column, row) the backend would grasp at, if it gives one
 
 
-@dataclass(frozen=True)
-class PlanStep:
-    """One step of a backend's plan: pick/place name their object or place by a referring expression."""
-
-    verb: str  # one of PLAN_VERBS
-    target: str = ""
-    text: str = ""
-
-
 @runtime_checkable
 class Backend(Protocol):
-    """Grounds phrases and answers questions about one view. `plan` may return None to leave parsing to the planner."""
+    """Grounds phrases and answers questions about one view. `plan` may return None to leave reading the instruction
+    to the planner's instruction reader."""
 
     name: str
 
@@ -55,4 +48,4 @@ class Backend(Protocol):
 
     def answer(self, view: View, question: str) -> str: ...
 
-    def plan(self, view: View, instruction: str) -> list[PlanStep] | None: ...
+    def plan(self, view: View, instruction: str) -> StructuredTask | None: ...

@@ -25,4 +25,4 @@ class OraclePlanner:
         pass
 
     def act(self, observation: dict[str, Any]) -> dict[str, Any]:
-        return encode(self.env.task.oracle(self.env.world, self.env.held))
+        return encode(self.env.task.oracle_action(self.env.world, self.env.held))

@@ -4,11 +4,13 @@ It sees what a real robot has: one camera's RGB, metric depth, intrinsics and ex
 the instruction and the supervisor's replies. Segmentation, ids and poses never reach it: `observation_view`
 keeps only the camera keys a robot has and refuses state observations.
 
-Each `act` re-observes: it checks what the last primitive did (the gripper's opening says whether a pick
-holds something; re-grounding says whether the aimed-at tool is still where it was), then decides the next
-action. Targets are grounded by the backend, lifted to 3D with depth and calibration (`lifting`), and
-resolved among candidates in 3D ("largest", "leftmost", "nearest the tray", sizes). Two candidates that tie,
-a best candidate below the confidence bar, or a noun it does not know make it `Ask` once. Every decision is
+The instruction becomes a `StructuredTask` (the backend's `plan`, else `language.reader.read_instruction`) and
+that becomes steps (`plan_steps`). Each `act` re-observes: it checks what the last primitive did (the gripper's
+opening says whether a pick holds something; re-grounding says whether the aimed-at tool is still where it was),
+then decides the next action. Targets are grounded by the backend, lifted to 3D with depth and calibration
+(`perception`), and resolved among candidates in 3D ("largest", "leftmost", "nearest the tray", sizes). A slot the
+task needs that the words left open, a tool the catalog lacks, two candidates that tie or a best candidate below
+the confidence bar make it `Ask` once, naming the slot; the reply is read as a refinement (`read_reply`). Every decision is
 logged (python logging and `decisions`) with a summary of its inputs and its timing; `finish` writes a
 one-paragraph report of the final bench state.
 """
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -25,15 +26,20 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from workbench_gym.envs.high_level import Answer, Ask, Done, HighLevelAction, Pick, Place, encode
-from workbench_gym.envs.language import FAMILY_NAMES, PLURALS
-from workbench_gym.envs.tasks.placement import Zone, handover_zone
+from workbench_gym.control.grasp_regions import GRASP_SLIDES, finger_width, region_grasp
+from workbench_gym.envs.high_level import Answer, Ask, Done, HighLevelAction, Pick, Place, encode, fit_text
+from workbench_gym.language.expressions import describe
+from workbench_gym.language.reader import read_instruction, read_reply
+from workbench_gym.language.task import HANDOVER, PARTS_TRAY, UNLISTED, StructuredTask, ToolReference
+from workbench_gym.language.vocabulary import categories_of, category_noun, family_category, plural, read_container, vocabulary
 from workbench_gym.policies.backend import Backend, Region, View
-from workbench_gym.policies.instructions import HANDOVER, Plan, Reference, Step, from_backend_plan, parse_instruction, parse_reference
-from workbench_gym.policies.lifting import ToolEstimate, bench_height, fit_tool, fit_zone, project, size_misfit
+from workbench_gym.policies.perception import ToolEstimate, fit_tool, fit_zone, project, size_misfit, view_bench_height
+from workbench_gym.policies.steps import SLOT_QUESTIONS, Plan, Step, grounding_phrase, known, plan_steps, spatial, superlative
 from workbench_gym.scenes.catalog import CONTAINERS, TOOLS, get_category
+from workbench_gym.scenes.geometry import build_geometry
 from workbench_gym.scenes.parts import quat_to_matrix
-from workbench_gym.sim.robot import MAX_FINGER_WIDTH
+from workbench_gym.scenes.zones import Zone, handover_zone
+from workbench_gym.sim.robot import MAX_FINGER_WIDTH, PROPRIO_SLICES
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +50,8 @@ CAMERA_KEYS = ("rgb", "depth", "intrinsics", "extrinsics")  # all a planner may 
 PRIVILEGED_KEYS = ("objects", "goal")  # state-mode observation keys: simulator poses and goals
 LONG_TOOL_MARGIN = 0.04  # metres: a tool within this of a zone's length goes in diagonally
 FINGER_SLACK = 0.005  # metres the fingers may sit inside their commanded opening without holding anything
-#: Where `Proprio.vector()` keeps the hand's quaternion and the fingers' opening.
-PROPRIO_ORIENTATION, PROPRIO_WIDTH = slice(21, 25), 25
+#: Where the observation's proprio vector keeps the hand's quaternion and the fingers' opening.
+PROPRIO_ORIENTATION, PROPRIO_WIDTH = PROPRIO_SLICES["ee_orientation"], PROPRIO_SLICES["gripper_width"].start
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,7 @@ class VLMPlanner:
         self.decisions: list[Decision] = []
         self.asked = False
         self.dialog_used = ""
-        self.reference: Reference | None = None  # the current step's target, reworded by a reply
+        self.reference: ToolReference | None = None  # the current step's target, refined by a reply
         self.target: _Target | None = None
         self.holding: ToolEstimate | None = None
         self.last: HighLevelAction | None = None
@@ -148,7 +154,7 @@ class VLMPlanner:
         self._backend_s, self._grounded = 0.0, {}
         view = observation_view(observation, self.config.camera)
         if self._bench_z is None:  # the bench does not move: fit its plane once per episode
-            self._bench_z = bench_height(view)
+            self._bench_z = view_bench_height(view)
         if not self.instruction:
             self.instruction = str(observation["instruction"])
         proprio = np.asarray(observation["proprio"], np.float64)
@@ -160,6 +166,7 @@ class VLMPlanner:
                         "camera": view.camera, "image": list(view.rgb.shape[:2])}
         if self.plan is None:
             self.plan = self._make_plan(view)
+            self._inputs["task"] = self.plan.task.to_dict()
             self.events.append(f"Read the instruction as {self.plan.kind}: " + "; ".join(_describe_step(s) for s in self.plan.steps))
         self._inputs["holding"] = holding
         action, reason = self._decide(view, holding, dialog)
@@ -174,17 +181,14 @@ class VLMPlanner:
 
     # --- planning -------------------------------------------------------------------------------------
     def _make_plan(self, view: View) -> Plan:
-        steps = self._timed(self.backend.plan, view, self.instruction)
-        if steps:
-            try:
-                return from_backend_plan(steps)
-            except ValueError as err:
-                log.warning("ignoring the backend's plan: %s", err)
-        try:
-            return parse_instruction(self.instruction)
-        except ValueError as err:
-            log.warning("%s", err)
-            return Plan("unreadable", (Step("ask", text=f"Sorry, I did not understand {self.instruction!r}. What should I do?"),))
+        """The backend's structured task for the instruction, else the instruction reader's."""
+        task = self._timed(self.backend.plan, view, self.instruction)
+        if task is not None and not isinstance(task, StructuredTask):
+            log.warning("ignoring the backend's plan: expected a StructuredTask, got %s", type(task).__name__)
+            task = None
+        if task is None:
+            task = self._timed(read_instruction, self.instruction)
+        return plan_steps(task, self.instruction)
 
     def _holds(self, proprio: np.ndarray) -> bool:
         """Whether the gripper holds something: its fingers stopped short of the opening last commanded.
@@ -228,12 +232,12 @@ class VLMPlanner:
             text = self._timed(self.backend.answer, view, step.text).strip() or "I don't know"
             self._inputs["question"] = step.text
             self.events.append(f"Answered {step.text!r} with {text!r}")
-            return Answer(text), "a question: the backend answers from the frame"
+            return Answer(fit_text(text)), "a question: the backend answers from the frame"
         if step.verb == "ask":
             if self.asked:
                 return None
             self.asked = True
-            return Ask(step.text), "nothing to act on without an answer"
+            return Ask(fit_text(step.text)), "nothing to act on without an answer"
         if self.holding is not None:
             if step.verb == "pick":
                 return None
@@ -244,16 +248,16 @@ class VLMPlanner:
     def _next_pick(self, step: Step, view: View, dialog: str) -> tuple[HighLevelAction, str] | None:
         if self.reference is None:
             self.reference = step.target
-        if dialog and dialog != self.dialog_used:  # the supervisor answered: their words pick the tool
+        if dialog and dialog != self.dialog_used:  # the supervisor answered: their words refine the reference
             self.dialog_used = dialog
-            self.reference = parse_reference(re.sub(r"^(?:i mean|i meant|it's|it is|the one)\s+", "", dialog.strip().lower()))
+            self.reference = self._timed(read_reply, dialog, self.reference)
             self.target = None
             self.events.append(f"The supervisor said {dialog!r}")
         ref = self.reference
         if step.every:
             return self._next_of_every(step, view)
         if self.target is not None and self.target.attempts >= self.config.attempts:
-            self.events.append(f"Gave up on the {ref.text} after {self.target.attempts} grasps")
+            self.events.append(f"Gave up on the {describe(ref)} after {self.target.attempts} grasps")
             return None
         if self.target is not None and self.target.attempts:  # a retry: the same tool, if a grasp nudged it; else as last seen
             around = self._candidates(view, ref, near=(self.target.estimate.xy, self.config.nudge))
@@ -261,28 +265,29 @@ class VLMPlanner:
                     and np.linalg.norm(c[0].xy - self.target.estimate.xy) < self.config.nudge]
             if near:
                 self.target.estimate = min(near, key=lambda c: np.linalg.norm(c[0].xy - self.target.estimate.xy))[0]
-            pick = self.target.estimate.grasp(self.target.attempts)
+            pick = _pick(self.target.estimate, self.target.attempts)
             self.target.attempts += 1
-            return pick, f"retry {self.target.attempts - 1} of the {ref.text}, {_retry_kind(self.target.attempts - 1)}"
+            return pick, f"retry {self.target.attempts - 1} of the {describe(ref)}, {_retry_kind(self.target.attempts - 1)}"
         candidates = self._candidates(view, ref)
         if not candidates and ref.colour:  # the backend may misjudge a colour: look by kind alone, and ask if that is not enough
             candidates = self._candidates(view, replace(ref, colour=""))
-            self._inputs["relaxed"] = f"nothing {ref.colour} scored; grounded {ref.noun!r} alone"
+            self._inputs["relaxed"] = f"nothing {ref.colour} scored; grounded {grounding_phrase(replace(ref, colour=''))!r} alone"
         chosen, why = self._resolve(ref, candidates, view)
         if chosen is None:
             if not self.asked:
                 self.asked = True
-                return Ask(why), "asking: " + why
+                return Ask(fit_text(why)), "asking: " + why
             if not candidates:
-                self.events.append(f"Found no {ref.text}")
+                self.events.append(f"Found no {describe(ref)}")
                 return None
             chosen = candidates[0]
             why = "the supervisor did not settle it: taking the best candidate"
         self.target = _Target(chosen[0], attempts=1)
-        return chosen[0].grasp(0), why
+        return _pick(chosen[0]), why
 
     def _next_of_every(self, step: Step, view: View) -> tuple[HighLevelAction, str] | None:
-        zone = self._zone(step.destination, view)
+        destination = self._destination(step)
+        zone = self._zone(destination, view) if destination else None
         left = []
         for estimate, score in self._candidates(view, self.reference):
             if zone is not None and zone.contains((*estimate.xy, zone.floor_z)):
@@ -294,18 +299,19 @@ class VLMPlanner:
             near = [c for c in left if np.linalg.norm(c[0].xy - self.target.estimate.xy) < self.config.nudge]
             if near and self.target.attempts < self.config.attempts:
                 self.target.estimate = near[0][0]
-                pick = self.target.estimate.grasp(self.target.attempts)
+                pick = _pick(self.target.estimate, self.target.attempts)
                 self.target.attempts += 1
-                return pick, f"retry {self.target.attempts - 1} on a {self.reference.noun}, {_retry_kind(self.target.attempts - 1)}"
+                return pick, f"retry {self.target.attempts - 1} on a {describe(replace(self.reference, every=False))}, {_retry_kind(self.target.attempts - 1)}"
             if near:
                 self.done_targets.append(self.target.estimate.xy)
-                self.events.append(f"Gave up on a {self.reference.noun} at {np.round(self.target.estimate.xy, 2).tolist()}")
+                self.events.append(f"Gave up on a {describe(replace(self.reference, every=False))} at {np.round(self.target.estimate.xy, 2).tolist()}")
                 left = [c for c in left if c is not near[0]]
         if not left:
             return None
         left.sort(key=lambda c: -c[1])
         self.target = _Target(left[0][0], attempts=1)
-        return left[0][0].grasp(0), f"{len(left)} {PLURALS.get(get_category(left[0][0].category).family, 'tools')} left to move to the {step.destination}"
+        family = get_category(left[0][0].category).family
+        return _pick(left[0][0]), f"{len(left)} {plural(vocabulary().family_words.get(family, 'tool'))} left to move to the {destination or 'container'}"
 
     def _after_pick(self, view: View, holding: bool) -> str:
         """Check a pick: is something held, and is it the aimed-at tool (which then no longer lies where it was)?"""
@@ -326,15 +332,15 @@ class VLMPlanner:
         return f"Picked the {name}"
 
     @staticmethod
-    def _reference_of(estimate: ToolEstimate) -> Reference:
-        cat = get_category(estimate.category)
-        return Reference(cat.display, (estimate.category,), cat.display.lower())
+    def _reference_of(estimate: ToolEstimate) -> ToolReference:
+        return ToolReference(estimate.category)
 
     # --- placing --------------------------------------------------------------------------------------
     def _place(self, step: Step, view: View) -> tuple[HighLevelAction, str]:
-        zone = self._zone(step.destination, view)
+        destination = self._destination(step)
+        zone = self._zone(destination, view) if destination else None
         if zone is None:
-            return self._set_aside(), f"cannot find the {step.destination}: setting the tool down"
+            return self._set_aside(), f"cannot find the {destination or 'container'}: setting the tool down"
         failed = self._place_failures
         slot = zone.slot(self.placed.get(zone.name, 0) + failed // 2)
         z = zone.floor_z + max(self.holding.grip_height, 0.01) + self.config.place_clearance
@@ -352,7 +358,11 @@ class VLMPlanner:
             slot = slot - np.array([[c, -s], [s, c]]) @ offset
         self._inputs["zone"] = {"name": zone.name, "center": [round(v, 3) for v in zone.center], "yaw": round(zone.yaw, 3)}
         self._place_failures += 1  # reset once the place is seen to have let go
-        return Place((float(slot[0]), float(slot[1]), float(z), float(yaw))), f"the {step.destination}, slot {self.placed.get(zone.name, 0)}" + (f", try {failed + 1}" if failed else "")
+        return Place((float(slot[0]), float(slot[1]), float(z), float(yaw))), f"the {destination}, slot {self.placed.get(zone.name, 0)}" + (f", try {failed + 1}" if failed else "")
+
+    def _destination(self, step: Step) -> str:
+        """Where a move goes: as the instruction said, else as the supervisor's reply to the question about it said."""
+        return step.destination or (read_container(self.dialog_used) if self.dialog_used else "")
 
     def _after_place(self, view: View, holding: bool) -> None:
         if holding:
@@ -366,9 +376,10 @@ class VLMPlanner:
         self.holding = None
         if step is None or step.verb != "move":
             return
-        zone = self._zone(step.destination, view)
+        destination = self._destination(step)
+        zone = self._zone(destination, view)
         self.placed[zone.name] = self.placed.get(zone.name, 0) + 1
-        self.events.append(f"Put the {placed.size} {get_category(placed.category).display} in the {step.destination}")
+        self.events.append(f"Put the {placed.size} {get_category(placed.category).display} in the {destination}")
         self.done_targets.append(np.asarray(self.last.pose[:2]))
         self.target = None
         if not step.every:
@@ -400,16 +411,17 @@ class VLMPlanner:
             self._grounded[phrase] = self._timed(self.backend.ground, view, phrase)
         return self._grounded[phrase]
 
-    def _candidates(self, view: View, ref: Reference, all_candidates: bool = False,
+    def _candidates(self, view: View, ref: ToolReference, all_candidates: bool = False,
                     near: tuple[np.ndarray, float] | None = None) -> list[tuple[ToolEstimate, float]]:
         """Tools on the bench (not in the gripper) that fit the reference, fitted in 3D, best score first.
 
         `near` = (world xy, radius) fits only regions whose box reaches that disc: a check on one tool
         need not fit every other.
         """
-        categories = ref.categories or tuple(TOOLS)
+        categories = categories_of(ref.category) or tuple(TOOLS)
         families = {get_category(c).family for c in categories}
-        regions = self._ground(view, ref.query)
+        query = grounding_phrase(ref)
+        regions = self._ground(view, query)
         window = _disc_box(view, near[0], near[1], self._bench_z) if near is not None else None
         out = []
         for region in regions:
@@ -424,20 +436,23 @@ class VLMPlanner:
             if estimate is None or estimate.top > self.config.held_height:
                 continue
             out.append((estimate, float(region.score)))
-        self._inputs.setdefault("grounded", {})[ref.query] = {"regions": len(regions), "candidates": len(out),
+        self._inputs.setdefault("grounded", {})[query] = {"regions": len(regions), "candidates": len(out),
                                                              "scores": [round(float(r.score), 3) for r in regions[:3]]}
         return sorted(out, key=lambda c: -c[1])
 
-    def _resolve(self, ref: Reference, candidates: list, view: View) -> tuple[tuple[ToolEstimate, float] | None, str]:
-        """The one candidate the reference means, with why; (None, question) when the planner should ask."""
-        noun = ref.noun or ref.text
-        if not ref.known:
-            return None, f"I don't know a {ref.text}. Which tool do you mean?"
+    def _resolve(self, ref: ToolReference, candidates: list, view: View) -> tuple[tuple[ToolEstimate, float] | None, str]:
+        """The one candidate the reference means, with why; (None, question naming the slot) when the planner should ask."""
+        text, noun = describe(ref), category_noun(ref.category) or "tool"
+        most, place = superlative(ref), spatial(ref)
+        if ref.category == UNLISTED:
+            return None, "I don't know that tool: it is not in my catalog. Which tool do you mean (category)?"
+        if not known(ref):
+            return None, SLOT_QUESTIONS["category"]
         if not candidates:
-            return None, f"I can't see a {ref.text}. Which tool do you mean?"
+            return None, f"I can't see a {text}. Which tool do you mean (category, colour)?"
         # A region the catalog shape hardly covers is two tools run together or a sliver: measure only the rest.
         candidates = [c for c in candidates if c[0].fit >= self.config.min_fit] or candidates
-        if ref.size and not (ref.superlative or ref.spatial):
+        if ref.size and not (most or place):
             # The size word is the disambiguator, and no question is needed: the words already said which. Fully seen
             # candidates first (a hidden end makes a large tool look medium), then those fitted to that size; among
             # those "large" is the longest and "small" the shortest for its kind, relative to each other as a person
@@ -447,30 +462,32 @@ class VLMPlanner:
             best = min(candidates, key=lambda c: (c[0].occluded, c[0].size != ref.size, relative(c[0])))
             if best[0].size == ref.size or len(candidates) == 1 or best[1] >= self.config.confident:
                 return best, f"the {ref.size} one of {len(candidates)} {noun} candidates (measured {best[0].length:.3f} m)"
-        if ref.superlative or ref.spatial:
+        if most or place:
             key = {
                 "largest": lambda c: -c[0].nominal - 0.01 * c[0].length,
                 "smallest": lambda c: c[0].nominal + 0.01 * c[0].length,
                 "leftmost": lambda c: -c[0].xy[1],  # the robot's left is +y
                 "rightmost": lambda c: c[0].xy[1],
-            }.get(ref.superlative or ref.spatial)
-            if ref.spatial == "nearest_tray":
-                tray = self._zone("small-parts tray", view)
+            }.get(most or place)
+            if place == "nearest_tray":
+                tray = self._zone(PARTS_TRAY, view)
                 if tray is not None:
                     key = lambda c: float(np.linalg.norm(c[0].xy - np.asarray(tray.center)))  # noqa: E731
             if key is not None:
-                if ref.superlative == "smallest":  # a tool partly hidden only looks small
+                if most == "smallest":  # a tool partly hidden only looks small
                     candidates = [c for c in candidates if not c[0].truncated] or candidates
                 best = min(candidates, key=key)
-                return best, f"the {ref.superlative or ref.spatial.replace('_', ' ')} of {len(candidates)} {noun} candidates"
+                return best, f"the {(most or place).replace('_', ' ')} of {len(candidates)} {noun} candidates"
         best = candidates[0]
         if best[1] < self.config.confident:
-            return None, f"I am not sure which is the {ref.text} (best match {best[1]:.2f}). Which one do you mean?"
+            return None, f"I am not sure which is the {text} (best match {best[1]:.2f}). Which one do you mean (colour, size or place)?"
         rivals = [c for c in candidates[1:] if c[1] >= best[1] * self.config.tie_ratio]
         if rivals:
-            seen = ", ".join(_where(c[0]) for c in [best, *rivals][:3])
-            return None, f"I see {1 + len(rivals)} that fit the {ref.text}: {seen}. Which one do you mean?"
-        return best, f"best match for the {ref.text} (score {best[1]:.2f}, {best[0].size} {get_category(best[0].category).display})"
+            tied = [best, *rivals][:3]
+            seen = ", ".join(_where(c[0]) for c in tied)
+            slot = "size" if len({c[0].size for c in tied}) > 1 else "place"
+            return None, f"I see {1 + len(rivals)} that fit the {text}: {seen}. Which one do you mean (which {slot})?"
+        return best, f"best match for the {text} (score {best[1]:.2f}, {best[0].size} {get_category(best[0].category).display})"
 
     def _timed(self, fn, *args):
         start = time.perf_counter()
@@ -485,16 +502,15 @@ class VLMPlanner:
         view = observation_view(observation, self.config.camera)
         self._grounded, self._inputs = {}, {}  # a fresh inputs record: the last decision's is logged already
         if self._bench_z is None:
-            self._bench_z = bench_height(view)
+            self._bench_z = view_bench_height(view)
         holding = self._holds(np.asarray(observation["proprio"], np.float64))
         self._observe_outcome(view, holding)  # the episode may have ended on the last primitive
         seen = []
-        for family, noun in FAMILY_NAMES.items():
+        for family, noun in vocabulary().family_words.items():
             categories = tuple(n for n, c in TOOLS.items() if c.family == family)
-            ref = Reference(noun, categories, noun.lower())
-            count = len([c for c in self._candidates(view, ref) if c[0].category in categories])
+            count = len([c for c in self._candidates(view, ToolReference(family_category(family))) if c[0].category in categories])
             if count:
-                seen.append(f"{count} {PLURALS[family] if count > 1 else noun}")
+                seen.append(f"{count} {plural(noun) if count > 1 else noun}")
         zones = ", ".join(f"{n} in the {z}" for z, n in self.placed.items()) or "nothing"
         primitives = sum(1 for d in self.decisions if d.action.split()[0] in ("pick", "place"))
         self.report = (
@@ -530,6 +546,19 @@ def _overlap(box: tuple, other: tuple) -> bool:
     return box[0] <= other[2] and other[0] <= box[2] and box[1] <= other[3] and other[1] <= box[3]
 
 
+def _pick(estimate: ToolEstimate, attempt: int = 0) -> Pick:
+    """The Pick at a fitted tool's catalog grasp region.
+
+    Odd retries assume the fit had the tool the wrong way round (ends are what a partial mask gets wrong);
+    later ones slide along the region as the oracle's retries do.
+    """
+    pose = estimate.flipped() if attempt % 2 else estimate
+    grasp = build_geometry(estimate.category, estimate.size).grasp
+    slide = GRASP_SLIDES[(attempt // 2) % len(GRASP_SLIDES)]
+    point, yaw = region_grasp(pose.position, pose.rotation, grasp, slide)
+    return Pick((float(point[0]), float(point[1]), float(point[2]), float(yaw)), finger_width(grasp))
+
+
 def _retry_kind(attempt: int) -> str:
     return "taking it the other way round" if attempt % 2 else "sliding along its grasp region"
 
@@ -548,7 +577,7 @@ def _where(estimate: ToolEstimate) -> str:
 def _describe_step(step: Step) -> str:
     if step.verb in ("answer", "ask"):
         return f"{step.verb} {step.text!r}"
-    what = f"every {step.target.noun}" if step.every else f"the {step.target.text}"
+    what = f"every {describe(replace(step.target, every=False))}" if step.every else f"the {describe(step.target)}"
     return f"{step.verb} {what}" + (f" to the {step.destination}" if step.destination else "")
 
 

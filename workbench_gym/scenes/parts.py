@@ -93,6 +93,8 @@ class Part:
         return self.volume * DENSITY[self.material]
 
 
+# Hand-written rather than scipy's Rotation: 4.7 us a call against its 22 us, on every camera frame, body pose and
+# footprint (benchmarks/rotation_cost.py).
 def quat_to_matrix(q: Quat) -> np.ndarray:
     """3x3 rotation matrix of a unit quaternion (x, y, z, w)."""
     x, y, z, w = q
@@ -105,15 +107,8 @@ def quat_to_matrix(q: Quat) -> np.ndarray:
     )
 
 
-def quat_rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Rotate vectors v (..., 3) by unit quaternions q (..., 4, x y z w), vectorised."""
-    x, y, z, w = q[..., 0:1], q[..., 1:2], q[..., 2:3], q[..., 3:4]
-    vx, vy, vz = v[..., 0:1], v[..., 1:2], v[..., 2:3]
-    # v + 2w(u x v) + 2u x (u x v), written out: np.cross costs 40 us per call on small arrays.
-    tx, ty, tz = 2 * (y * vz - z * vy), 2 * (z * vx - x * vz), 2 * (x * vy - y * vx)
-    return np.concatenate([vx + w * tx + y * tz - z * ty, vy + w * ty + z * tx - x * tz, vz + w * tz + x * ty - y * tx], axis=-1)
-
-
+# Hand-written rather than scipy's Rotation: 1.1 us a call against its 35 us, for every part built and every footprint
+# the clutter sampler tests (benchmarks/rotation_cost.py).
 def quat_from_euler(roll: float, pitch: float, yaw: float) -> Quat:
     """Quaternion (x, y, z, w) of extrinsic x-y-z Euler angles, PyBullet's convention."""
     cr, sr = math.cos(roll / 2), math.sin(roll / 2)

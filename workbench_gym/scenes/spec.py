@@ -9,17 +9,35 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from workbench_gym.messages import brief
 from workbench_gym.scenes.catalog import COLOURS, CONTAINERS, TOOLS, get_category
-from workbench_gym.scenes.footprint import Outline, bodies_overlap, footprint, inside_rectangle, outline, rectangles_overlap, rotation, world_points
+from workbench_gym.scenes.footprint import (
+    Outline,
+    bodies_overlap,
+    footprint,
+    inside_rectangle,
+    outline,
+    rectangles_overlap,
+    rotation,
+    world_points,
+)
 from workbench_gym.scenes.geometry import BodyGeometry, build_geometry, container_interior
 
 SPEC_VERSION = 1
 CAMERA_MOUNTS = ("world", "wrist")
+BENCH_TEXTURES = ("grain", "checker", "speckle")
+#: Fields added for perturbations; left out of the JSON while unset, so unperturbed specs keep their JSON byte for byte.
+OPTIONAL_FIELDS = {"bench": {"texture": None}, "object": {"mass": None, "friction": None, "tint": None, "distractor": False}}
+#: Largest camera image: 4096 per side and 2**23 pixels (4096 x 2048), about 100 MB of RGB, depth and ids a frame.
+#: A 10**9-pixel camera makes PyBullet abort (std::bad_alloc) or the machine kill the process.
+MAX_IMAGE_SIDE = 4096
+MAX_IMAGE_PIXELS = 2**23
 
 
 class SceneSpecError(ValueError):
@@ -47,6 +65,12 @@ class ObjectSpec:
     size: str
     colour: str
     pose: Pose
+    #: Perturbations of one instance (None: the catalog's): mass in kg, lateral friction, and an RGB factor in
+    #: (0, 1] on how its colours render (the named colour, which instructions use, stays).
+    mass: float | None = None
+    friction: float | None = None
+    tint: tuple[float, float, float] | None = None
+    distractor: bool = False  # added by a perturbation: clutter, never a task's goal
 
     @property
     def display_name(self) -> str:
@@ -77,6 +101,7 @@ class BenchSpec:
     center: tuple[float, float] = (0.55, 0.0)
     height: float = 0.75
     colour: str = "wood"
+    texture: str | None = None  # one of BENCH_TEXTURES, drawn over the colour; None: plain
 
     @property
     def lo(self) -> np.ndarray:
@@ -147,15 +172,20 @@ class SceneSpec:
 
     # --- JSON ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {"version": SPEC_VERSION, **asdict(self)}
+        data = {"version": SPEC_VERSION, **asdict(self)}
+        _drop_unset(data["bench"], OPTIONAL_FIELDS["bench"])
+        for obj in (*data["tools"], *data["containers"]):
+            _drop_unset(obj, OPTIONAL_FIELDS["object"])
+        return data
 
     def to_json(self, indent: int | None = 1) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], check: bool = True) -> SceneSpec:
-        """Build a spec from plain data, then validate it. `check=False` skips `validate`: settled poses
-        (synthetic data writes them back) may break its placement rules, e.g. a screw rolled against a tool."""
+        """Build a spec from plain data, then validate it. `check=False` checks the fields only (`check_fields`),
+        not the placement rules: settled poses (synthetic data writes them back) may break those, e.g. a screw
+        rolled against a tool."""
         if not isinstance(data, dict):
             raise SceneSpecError("<root>", f"expected a JSON object, got {type(data).__name__}")
         version = data.get("version", SPEC_VERSION)
@@ -169,8 +199,7 @@ class SceneSpec:
             lights=[_build(LightSpec, d, f"lights[{i}]") for i, d in enumerate(_list(data, "lights"))],
             seed=data.get("seed"),
         )
-        if check:
-            validate(spec)
+        validate(spec) if check else check_fields(spec)
         return spec
 
     @classmethod
@@ -179,7 +208,15 @@ class SceneSpec:
             data = json.loads(text)
         except json.JSONDecodeError as err:
             raise SceneSpecError("<json>", f"not valid JSON ({err})") from None
+        except RecursionError:
+            raise SceneSpecError("<json>", "nested too deeply to be a scene spec") from None
         return cls.from_dict(data, check)
+
+
+def _drop_unset(item: dict, defaults: dict[str, Any]) -> None:
+    for key, default in defaults.items():
+        if item[key] == default:
+            del item[key]
 
 
 def _list(data: dict, key: str) -> list:
@@ -208,35 +245,65 @@ def _object(data, path: str) -> ObjectSpec:
 
 
 # --- validation --------------------------------------------------------------------------------
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
 def _finite_vector(value, n: int, path: str) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise SceneSpecError(path, f"expected {n} numbers, got {value!r}") from None
-    if arr.shape != (n,):
-        raise SceneSpecError(path, f"expected {n} numbers, got {value!r}")
+    if not isinstance(value, (list, tuple, np.ndarray)) or len(value) != n or not all(_is_number(v) for v in value):
+        raise SceneSpecError(path, f"expected {n} numbers, got {brief(value)}")
+    arr = np.asarray(value, dtype=float)
     if not np.all(np.isfinite(arr)):
-        raise SceneSpecError(path, f"must be finite, got {value!r}")
+        raise SceneSpecError(path, f"must be finite, got {brief(value)}")
     return arr
 
 
 def _positive(value, path: str) -> None:
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise SceneSpecError(path, f"must be a positive number, got {value!r}")
+    if not _is_number(value) or not math.isfinite(value) or value <= 0:
+        raise SceneSpecError(path, f"must be a positive number, got {brief(value)}")
+
+
+def _in_range(value, path: str, low: float, high: float) -> None:
+    if not _is_number(value) or not low <= value <= high:  # NaN fails too
+        raise SceneSpecError(path, f"must be a number in [{low}, {high}], got {brief(value)}")
+
+
+def _choice(value, path: str, allowed, what: str) -> None:
+    if not isinstance(value, str) or value not in allowed:
+        raise SceneSpecError(path, f"unknown {what} {brief(value)}; expected one of {sorted(allowed)}")
+
+
+def image_size_problem(size) -> str:
+    """What is wrong with a (width, height) image size, or "" when it is fine."""
+    if not isinstance(size, (list, tuple)) or len(size) != 2 or not all(
+        isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in size
+    ):
+        return "two integers expected"
+    if not all(1 <= v <= MAX_IMAGE_SIDE for v in size):
+        return f"each side must be in [1, {MAX_IMAGE_SIDE}] pixels"
+    if size[0] * size[1] > MAX_IMAGE_PIXELS:
+        return f"{size[0] * size[1]} pixels; at most {MAX_IMAGE_PIXELS} ({MAX_IMAGE_SIDE} x {MAX_IMAGE_PIXELS // MAX_IMAGE_SIDE})"
+    return ""
 
 
 def _check_object(obj: ObjectSpec, path: str, allowed: dict) -> None:
     if not isinstance(obj.name, str) or not obj.name:
-        raise SceneSpecError(f"{path}.name", f"must be a non-empty string, got {obj.name!r}")
-    if obj.category not in allowed:
-        raise SceneSpecError(f"{path}.category", f"unknown category {obj.category!r}; expected one of {sorted(allowed)}")
-    sizes = allowed[obj.category].sizes
-    if obj.size not in sizes:
-        raise SceneSpecError(f"{path}.size", f"unknown size {obj.size!r} for {obj.category}; expected one of {list(sizes)}")
-    if obj.colour not in COLOURS:
-        raise SceneSpecError(f"{path}.colour", f"unknown colour {obj.colour!r}; expected one of {sorted(COLOURS)}")
+        raise SceneSpecError(f"{path}.name", f"must be a non-empty string, got {brief(obj.name)}")
+    _choice(obj.category, f"{path}.category", allowed, "category")
+    _choice(obj.size, f"{path}.size", allowed[obj.category].sizes, f"size for {obj.category}")
+    _choice(obj.colour, f"{path}.colour", COLOURS, "colour")
+    if not isinstance(obj.pose, Pose):
+        raise SceneSpecError(f"{path}.pose", f"expected a Pose, got {brief(obj.pose)}")
     _finite_vector(obj.pose.position, 3, f"{path}.pose.position")
     _finite_vector(obj.pose.rpy, 3, f"{path}.pose.rpy")
+    if obj.mass is not None:
+        _positive(obj.mass, f"{path}.mass")
+    if obj.friction is not None and not (isinstance(obj.friction, (int, float)) and 0 < obj.friction <= 2):
+        raise SceneSpecError(f"{path}.friction", f"must be a lateral friction in (0, 2], got {brief(obj.friction)}")
+    if obj.tint is not None:
+        tint = _finite_vector(obj.tint, 3, f"{path}.tint")
+        if np.any(tint <= 0) or np.any(tint > 1):
+            raise SceneSpecError(f"{path}.tint", f"must be three factors in (0, 1], got {brief(obj.tint)}")
 
 
 def _check_placement(spec: SceneSpec, obj: ObjectSpec, path: str) -> None:
@@ -261,21 +328,72 @@ def tools_overlap(a: Outline, b: Outline, margin: float = 0.0) -> bool:
     return bodies_overlap(a, b, margin)
 
 
-def validate(spec: SceneSpec) -> SceneSpec:
-    """Raise `SceneSpecError` naming the first bad field; return the spec when it is buildable."""
+def check_fields(spec: SceneSpec) -> SceneSpec:
+    """Raise `SceneSpecError` naming the first field of the wrong type or out of range; placement is not checked."""
     b = spec.bench
+    _finite_vector(b.size, 3, "bench.size")
     for i, v in enumerate(b.size):
         _positive(v, f"bench.size[{i}]")
     _finite_vector(b.center, 2, "bench.center")
-    _finite_vector([b.height], 1, "bench.height")
-    if b.colour not in COLOURS:
-        raise SceneSpecError("bench.colour", f"unknown colour {b.colour!r}; expected one of {sorted(COLOURS)}")
+    _positive(b.height, "bench.height")  # the top stands above the floor
+    _choice(b.colour, "bench.colour", COLOURS, "colour")
+    if spec.seed is not None and not (isinstance(spec.seed, numbers.Integral) and not isinstance(spec.seed, (bool, np.bool_))):
+        raise SceneSpecError("seed", f"must be an integer or null, got {brief(spec.seed)}")
+    if b.texture is not None and b.texture not in BENCH_TEXTURES:
+        raise SceneSpecError("bench.texture", f"unknown texture {brief(b.texture)}; expected None or one of {BENCH_TEXTURES}")
 
-    names: dict[str, str] = {}
     for group, allowed in (("containers", CONTAINERS), ("tools", TOOLS)):
         for i, obj in enumerate(getattr(spec, group)):
+            _check_object(obj, f"{group}[{i}]", allowed)
+
+    for i, cam in enumerate(spec.cameras):
+        _check_camera(cam, f"cameras[{i}]")
+    if not spec.lights:
+        raise SceneSpecError("lights", "need at least one light")
+    for i, light in enumerate(spec.lights):
+        path = f"lights[{i}]"
+        _finite_vector(light.direction, 3, f"{path}.direction")
+        for j, v in enumerate(_finite_vector(light.colour, 3, f"{path}.colour")):
+            _in_range(v, f"{path}.colour[{j}]", 0.0, 1.0)
+        for key in ("ambient", "diffuse", "specular"):
+            _in_range(getattr(light, key), f"{path}.{key}", 0.0, 1.0)
+        if not isinstance(light.shadow, bool):
+            raise SceneSpecError(f"{path}.shadow", f"must be true or false, got {brief(light.shadow)}")
+    return spec
+
+
+def _check_camera(cam: CameraSpec, path: str) -> None:
+    if not isinstance(cam.name, str) or not cam.name:
+        raise SceneSpecError(f"{path}.name", f"must be a non-empty string, got {brief(cam.name)}")
+    for key in ("width", "height"):
+        value = getattr(cam, key)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_IMAGE_SIDE:
+            raise SceneSpecError(f"{path}.{key}", f"must be a positive integer of at most {MAX_IMAGE_SIDE} pixels, got {brief(value)}")
+    if cam.width * cam.height > MAX_IMAGE_PIXELS:
+        raise SceneSpecError(f"{path}.width", f"{cam.width} x {cam.height} is {cam.width * cam.height} pixels; at most {MAX_IMAGE_PIXELS}")
+    if not (_is_number(cam.fov) and 0 < cam.fov < 180):
+        raise SceneSpecError(f"{path}.fov", f"must be in (0, 180) degrees, got {brief(cam.fov)}")
+    _positive(cam.near, f"{path}.near")
+    if not (_is_number(cam.far) and math.isfinite(cam.far) and cam.far > cam.near):
+        raise SceneSpecError(f"{path}.far", f"must be finite and exceed near={cam.near}, got {brief(cam.far)}")
+    _choice(cam.mount, f"{path}.mount", CAMERA_MOUNTS, "mount")
+    eye = _finite_vector(cam.eye, 3, f"{path}.eye")
+    target = _finite_vector(cam.target, 3, f"{path}.target")
+    up = _finite_vector(cam.up, 3, f"{path}.up")
+    view = target - eye
+    if np.linalg.norm(view) < 1e-6:
+        raise SceneSpecError(f"{path}.target", "must differ from eye")
+    if np.linalg.norm(np.cross(view, up)) < 1e-6:
+        raise SceneSpecError(f"{path}.up", "must not be parallel to the viewing direction")
+
+
+def validate(spec: SceneSpec) -> SceneSpec:
+    """Raise `SceneSpecError` naming the first bad field; return the spec when it is buildable."""
+    check_fields(spec)
+    names: dict[str, str] = {}
+    for group in ("containers", "tools"):
+        for i, obj in enumerate(getattr(spec, group)):
             path = f"{group}[{i}]"
-            _check_object(obj, path, allowed)
             if obj.name in names:
                 raise SceneSpecError(f"{path}.name", f"duplicate name {obj.name!r} (also {names[obj.name]})")
             names[obj.name] = path
@@ -296,33 +414,7 @@ def validate(spec: SceneSpec) -> SceneSpec:
 
     cam_names = set()
     for i, cam in enumerate(spec.cameras):
-        path = f"cameras[{i}]"
         if cam.name in cam_names:
-            raise SceneSpecError(f"{path}.name", f"duplicate camera name {cam.name!r}")
+            raise SceneSpecError(f"cameras[{i}].name", f"duplicate camera name {cam.name!r}")
         cam_names.add(cam.name)
-        for key in ("width", "height"):
-            value = getattr(cam, key)
-            if not isinstance(value, int) or value <= 0:
-                raise SceneSpecError(f"{path}.{key}", f"must be a positive integer, got {value!r}")
-        if not (isinstance(cam.fov, (int, float)) and 0 < cam.fov < 180):
-            raise SceneSpecError(f"{path}.fov", f"must be in (0, 180) degrees, got {cam.fov!r}")
-        _positive(cam.near, f"{path}.near")
-        if not (isinstance(cam.far, (int, float)) and cam.far > cam.near):
-            raise SceneSpecError(f"{path}.far", f"must exceed near={cam.near}, got {cam.far!r}")
-        if cam.mount not in CAMERA_MOUNTS:
-            raise SceneSpecError(f"{path}.mount", f"unknown mount {cam.mount!r}; expected one of {CAMERA_MOUNTS}")
-        eye = _finite_vector(cam.eye, 3, f"{path}.eye")
-        target = _finite_vector(cam.target, 3, f"{path}.target")
-        up = _finite_vector(cam.up, 3, f"{path}.up")
-        view = target - eye
-        if np.linalg.norm(view) < 1e-6:
-            raise SceneSpecError(f"{path}.target", "must differ from eye")
-        if np.linalg.norm(np.cross(view, up)) < 1e-6:
-            raise SceneSpecError(f"{path}.up", "must not be parallel to the viewing direction")
-
-    if not spec.lights:
-        raise SceneSpecError("lights", "need at least one light")
-    for i, light in enumerate(spec.lights):
-        _finite_vector(light.direction, 3, f"lights[{i}].direction")
-        _finite_vector(light.colour, 3, f"lights[{i}].colour")
     return spec

@@ -181,10 +181,13 @@ def _add_object(stage: Usd.Stage, path: str, obj: ObjectSpec, kinematic: bool, m
     prim = xform.GetPrim()
     UsdPhysics.RigidBodyAPI.Apply(prim).CreateKinematicEnabledAttr(kinematic)
     mass = UsdPhysics.MassAPI.Apply(prim)
-    mass.CreateMassAttr(geometry.mass)
+    mass.CreateMassAttr(obj.mass if obj.mass is not None else geometry.mass)
     mass.CreateCenterOfMassAttr(Gf.Vec3f(*geometry.center_of_mass))
     main_material = max(geometry.parts, key=lambda p: p.mass).material
-    physics = materials.physics(main_material, geometry.friction)
+    if obj.friction is None:
+        physics = materials.physics(main_material, geometry.friction)
+    else:  # a perturbed instance gets a physics material of its own
+        physics = materials.physics(Tf.MakeValidIdentifier(f"{obj.name}_friction"), obj.friction)
     for i, part in enumerate(geometry.parts):
         look = materials.visual(geometry.part_colour(part, obj.colour))
         _add_mesh(stage, f"{path}/part_{i:02d}_{Tf.MakeValidIdentifier(part.role)}", part.mesh(), look, physics)

@@ -9,7 +9,7 @@ The body frame in PyBullet sits at the centre of mass; `BodyFrame` converts to a
 spec's body frame (origin on the resting plane).
 
 A variant's shapes depend only on (category, size); what a spec object adds on top of them (its
-colour, mass and friction) is applied to the body on every reset by `apply_appearance` and
+colour, tint, mass and friction) is applied to the body on every reset by `apply_appearance` and
 `apply_dynamics`, so a reused body never keeps a value from an earlier episode. The palette has
 one block for the instance colour and one per material, and each named colour gets its own
 palette texture: colouring a body is choosing its texture.
@@ -32,6 +32,7 @@ from workbench_gym.scenes.catalog import COLOURS, MATERIAL_COLOURS
 from workbench_gym.scenes.geometry import BodyGeometry
 from workbench_gym.scenes.parts import Part, quat_to_matrix
 from workbench_gym.scenes.spec import ObjectSpec
+from workbench_gym.scenes.textures import bench_pattern
 
 _SHAPE_TYPES = {"box": pybullet.GEOM_BOX, "cylinder": pybullet.GEOM_CYLINDER, "capsule": pybullet.GEOM_CAPSULE, "mesh": pybullet.GEOM_MESH}
 
@@ -62,14 +63,26 @@ def palette_texture(colour: str) -> str:
     """Path of the palette showing `colour` in the instance block: an uncompressed TGA (PyBullet's loader rejects PPM)."""
     if colour not in COLOURS:
         raise ValueError(f"unknown colour {colour!r}; expected one of {sorted(COLOURS)}")
-    width = _BLOCK * len(_SLOTS)
-    image = np.zeros((_BLOCK, width, 3), np.uint8)
+    image = np.zeros((_BLOCK, _BLOCK * len(_SLOTS), 3), np.uint8)
     for i, rgb in enumerate([COLOURS[colour], *MATERIAL_COLOURS.values()]):
         image[:, i * _BLOCK:(i + 1) * _BLOCK] = np.round(np.asarray(rgb) * 255)
+    return _tga("palette", image)
+
+
+@lru_cache(maxsize=None)
+def bench_texture(pattern: str) -> str:
+    """Path of a bench-top pattern (`scenes.textures`) as a TGA; PyBullet multiplies it with the bench colour."""
+    shade = np.round(bench_pattern(pattern) * 255).astype(np.uint8)
+    return _tga(f"bench_{pattern}", np.repeat(shade[..., None], 3, axis=2))
+
+
+def _tga(prefix: str, image: np.ndarray) -> str:
+    """Write an (H, W, 3) uint8 image once as an uncompressed TGA (PyBullet's loader rejects PPM); its path."""
+    height, width = image.shape[:2]
     # 18-byte TGA header: uncompressed true-colour, origin top-left, 24 bits per pixel, BGR order.
-    header = bytes([0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, width & 255, width >> 8, _BLOCK, 0, 24, 0x20])
-    data = header + image[..., ::-1].tobytes()
-    return _write_once(f"palette_{hashlib.sha1(data).hexdigest()[:12]}.tga", data)
+    header = bytes([0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, width & 255, width >> 8, height & 255, height >> 8, 24, 0x20])
+    data = header + np.ascontiguousarray(image[..., ::-1]).tobytes()
+    return _write_once(f"{prefix}_{hashlib.sha1(data).hexdigest()[:12]}.tga", data)
 
 
 def _slot_uv(geometry: BodyGeometry, part: Part) -> tuple[float, float]:
@@ -173,9 +186,17 @@ class BodyDynamics:
 
 
 def dynamics_of(obj: ObjectSpec, static: bool) -> BodyDynamics:
-    """A spec object's dynamics: containers are static; a tool has its variant's mass and its heaviest material's friction."""
+    """A spec object's dynamics: containers are static; a tool has the spec's perturbed mass and friction where set,
+    else its variant's mass and its heaviest material's friction."""
     mass, friction = variant_dynamics(obj.geometry)
+    mass = obj.mass if obj.mass is not None else mass
+    friction = obj.friction if obj.friction is not None else friction
     return BodyDynamics(0.0 if static else mass, friction)
+
+
+def rgba_of(obj: ObjectSpec) -> tuple[float, float, float, float]:
+    """The factor PyBullet multiplies a body's texture with: the spec's tint (a perturbation), else white; opaque."""
+    return (*(obj.tint or (1.0, 1.0, 1.0)), 1.0)
 
 
 def apply_dynamics(client, body: int, dynamics: BodyDynamics) -> None:
@@ -186,6 +207,6 @@ def apply_dynamics(client, body: int, dynamics: BodyDynamics) -> None:
     )
 
 
-def apply_appearance(client, body: int, texture: int) -> None:
-    """Show a body with its episode's palette texture (its colour), fully opaque."""
-    client.changeVisualShape(body, -1, textureUniqueId=texture, rgbaColor=[1, 1, 1, 1])
+def apply_appearance(client, body: int, texture: int, rgba: tuple[float, float, float, float]) -> None:
+    """Show a body with its episode's palette texture (its colour) times `rgba` (`rgba_of`: its tint)."""
+    client.changeVisualShape(body, -1, textureUniqueId=texture, rgbaColor=list(rgba))

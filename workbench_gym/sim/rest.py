@@ -14,12 +14,12 @@ from functools import lru_cache
 
 import numpy as np
 import pybullet
-from pybullet_utils.bullet_client import BulletClient
 
 from workbench_gym.scenes.geometry import build_geometry
 from workbench_gym.scenes.parts import quat_from_euler
 from workbench_gym.scenes.spec import BenchSpec
 from workbench_gym.sim.bodies import BodyDynamics, apply_dynamics, create_body, create_variant_shapes, variant_dynamics
+from workbench_gym.sim.client import FastBulletClient
 
 SETTLE_SECONDS = 1.0  # long enough for every variant to stop tipping
 #: Most a flat object may sit above the bench top and still count as lying on it (the sampler's clearance is 0.5 mm).
@@ -42,7 +42,7 @@ def lies_flat_on(position, rpy, bench: BenchSpec) -> bool:
 @lru_cache(maxsize=None)
 def rest_pose(category: str, size: str, timestep: float, solver_iterations: int, solver_residual_threshold: float) -> RestPose:
     """Let one tool of the variant settle alone on a bench-like box with the given physics settings."""
-    client = BulletClient(pybullet.DIRECT)
+    client = FastBulletClient(pybullet.DIRECT)
     try:
         client.setGravity(0, 0, -9.81)
         client.setPhysicsEngineParameter(

@@ -58,10 +58,20 @@ class Proprio:
     gripper_width: float
 
     def vector(self) -> np.ndarray:
+        """The fields in one float32 vector, laid out as `PROPRIO_SLICES` says."""
         return np.concatenate([self.joint_positions, self.joint_velocities, self.ee_position, self.ee_orientation, [self.gripper_width]]).astype(np.float32)
 
 
-PROPRIO_SIZE = 26
+def _layout(sizes: dict[str, int]) -> dict[str, slice]:
+    """Consecutive slices for fields of these sizes, in order."""
+    starts = np.cumsum([0, *sizes.values()])
+    return {name: slice(int(a), int(b)) for name, a, b in zip(sizes, starts[:-1], starts[1:])}
+
+
+#: Where `Proprio.vector()` (the observation's "proprio") keeps each field, by name: read
+#: `proprio[PROPRIO_SLICES["gripper_width"]]` rather than counting indices.
+PROPRIO_SLICES: dict[str, slice] = _layout({"joint_positions": 9, "joint_velocities": 9, "ee_position": 3, "ee_orientation": 4, "gripper_width": 1})
+PROPRIO_SIZE = PROPRIO_SLICES["gripper_width"].stop
 
 
 class Panda:

@@ -9,20 +9,21 @@ Knows nothing of tasks or language.
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import pybullet
-from pybullet_utils.bullet_client import BulletClient
 
 from workbench_gym.scenes.catalog import COLOURS
 from workbench_gym.scenes.parts import quat_from_euler, quat_to_matrix
 from workbench_gym.scenes.spec import BenchSpec, ObjectSpec, SceneSpec
 from workbench_gym.sim import egl
-from workbench_gym.sim.bodies import BodyFrame, apply_appearance, apply_dynamics, dynamics_of, palette_texture
+from workbench_gym.sim.bodies import BodyFrame, apply_appearance, apply_dynamics, bench_texture, dynamics_of, palette_texture, rgba_of
 from workbench_gym.sim.camera import Camera, CameraFrame
+from workbench_gym.sim.client import FastBulletClient
 from workbench_gym.sim.layers import Link, SceneLayers
 from workbench_gym.sim.pool import NO_COLLISION, BodyPool, capacity_for, park, variant_counts
 from workbench_gym.sim.rest import lies_flat_on, rest_pose, resting_quaternion
@@ -58,25 +59,6 @@ def _rotation_basis() -> np.ndarray:
             basis[:, :, a, b] = (homogeneous(unit[a] + unit[b]) - homogeneous(unit[a]) - homogeneous(unit[b])) / 2
     basis.setflags(write=False)
     return basis
-
-
-class FastBulletClient(BulletClient):
-    """A `BulletClient` that binds each PyBullet function to its client once, on first use.
-
-    The stock client builds a new `functools.partial` on every attribute access (~1.5 us); an env
-    step makes ~40 PyBullet calls, so binding once saves a tenth of a state-observation step.
-    """
-
-    def __getattr__(self, name):
-        attribute = super().__getattr__(name)
-        if name != "disconnect":  # the stock client marks itself closed on that lookup
-            self.__dict__[name] = attribute
-        return attribute
-
-    def unbind(self) -> None:
-        """Forget the bound functions (on close), so a stale reference cannot reach a client that reuses the id."""
-        for name in [n for n in self.__dict__ if not n.startswith("_")]:
-            del self.__dict__[name]
 
 
 class SceneSettleError(RuntimeError):
@@ -206,7 +188,8 @@ class World:
         # bench, which fills most frames, comes last: it is not shaded where something lies on it.
         self.bench_body = self._static_box(bench.size, (*bench.center, bench.height - bench.size[2] / 2), (1, 1, 1, 1))
         self._sleep([floor, self.pedestal, self.bench_body])
-        self._textures: dict[str, int] = {}  # palette texture per colour, loaded when a scene first shows it
+        self._textures: dict[str, int] = {}  # texture id per image file, loaded when a scene first shows it
+        self._bench_pattern: str | None = None  # the texture on the bench top now (a perturbation)
         lut = np.full(c.getNumBodies() + 1, BACKGROUND_ID, dtype=np.int32)  # index = body id + 1
         lut[self.bench_body + 1] = BENCH_ID
         lut[[self.pedestal + 1, self.robot.body + 1]] = ROBOT_ID
@@ -222,8 +205,9 @@ class World:
 
         1. Constraints (grasp welds) are removed, the arm goes home, bodies this scene does not use
            are parked, and each object's body is posed from the spec (`at_rest`: flat tools in their
-           variant's resting pose, for settling), still, with its mass, friction and colour applied
-           from the spec.
+           variant's resting pose, for settling), still, with its mass, friction, colour and tint
+           applied from the spec (perturbed values where it sets them); the bench gets its colour and
+           texture.
         2. One physics step at zero gravity in which nothing can collide. PyBullet's teleport sets a
            body's pose but not its world-frame inertia, which Bullet refreshes only when it integrates
            the body, so a reused body would carry its last episode's inertia into the first step.
@@ -245,6 +229,10 @@ class World:
         for body in sorted(set(self._in_use) - set(in_use)):
             park(c, body)
         c.changeVisualShape(self.bench_body, -1, rgbaColor=[*COLOURS[spec.bench.colour], 1])
+        if spec.bench.texture != self._bench_pattern:  # -1 takes a texture off
+            pattern = spec.bench.texture
+            c.changeVisualShape(self.bench_body, -1, textureUniqueId=-1 if pattern is None else self._texture(bench_texture(pattern)))
+            self._bench_pattern = pattern
         n_containers = len(spec.containers)
         self._resting = True
         for i, (obj, (body, frame)) in enumerate(zip(spec.objects, placed)):
@@ -253,7 +241,7 @@ class World:
             c.resetBasePositionAndOrientation(body, *frame.to_bullet(*self._start_pose(obj, spec.bench, static, at_rest)))
             c.resetBaseVelocity(body, (0, 0, 0), (0, 0, 0))
             apply_dynamics(c, body, dynamics_of(obj, static))
-            apply_appearance(c, body, self._texture(obj.colour))
+            apply_appearance(c, body, self._texture(palette_texture(obj.colour)), rgba_of(obj))
             c.changeDynamics(body, -1, activationState=pybullet.ACTIVATION_STATE_SLEEP if static else pybullet.ACTIVATION_STATE_WAKE_UP)
         c.setGravity(0, 0, 0)
         c.stepSimulation()
@@ -270,11 +258,10 @@ class World:
         lut = self._scenery_lut.copy()
         lut[np.asarray(in_use, dtype=np.int64) + 1] = FIRST_OBJECT_ID + np.arange(len(in_use))
         self.id_lut = lut
-        opaque = (1.0, 1.0, 1.0, 1.0)
         scenery = [(self.bench_body, -1, (*COLOURS[spec.bench.colour], 1.0)), (self.pedestal, -1, PEDESTAL_RGBA)]
+        links = [(body, -1, rgba_of(obj)) for obj, body in zip(spec.objects, in_use)]
         self._tool_bodies = in_use[n_containers:]
-        self.layers = SceneLayers(c, scenery + [(b, -1, opaque) for b in in_use[:n_containers]], self._robot_links,
-                                  [(b, -1, opaque) for b in self._tool_bodies])
+        self.layers = SceneLayers(c, scenery + links[:n_containers], self._robot_links, links[n_containers:])
         self._tool_com_forms = rotation_forms(np.array([self.frames[t.name].com for t in spec.tools]))
         light = spec.lights[0]
         self.cameras = {cam.name: Camera(cam, light, hardware=self.renderer == "egl") for cam in spec.cameras}
@@ -291,10 +278,11 @@ class World:
         rest = rest_pose(obj.category, obj.size, cfg.timestep, cfg.solver_iterations, cfg.solver_residual_threshold)
         return (position[0], position[1], bench.height + rest.height), resting_quaternion(rest, rpy[2])
 
-    def _texture(self, colour: str) -> int:
-        if colour not in self._textures:
-            self._textures[colour] = self.client.loadTexture(palette_texture(colour))
-        return self._textures[colour]
+    def _texture(self, path: str) -> int:
+        """The id of an image file's texture in this simulation, loaded on first use."""
+        if path not in self._textures:
+            self._textures[path] = self.client.loadTexture(path)
+        return self._textures[path]
 
     def _filter_robot(self, base: tuple[int, int], links: tuple[int, int]) -> None:
         """Set the collision filter of the arm's base and of each of its links (a fresh broadphase proxy each)."""
@@ -371,6 +359,15 @@ class World:
         quaternions = poses[:, 3:]
         pairs = (quaternions[:, :, None] * quaternions[:, None, :]).reshape(-1, 16, 1)
         return poses[:, :3] - np.matmul(self._tool_com_forms, pairs)[..., 0], quaternions
+
+    def current_spec(self) -> SceneSpec:
+        """A copy of the spec with every object's pose replaced by its simulated pose now (privileged)."""
+        spec = copy.deepcopy(self.spec)
+        for obj in spec.objects:
+            position, quaternion = self.object_pose(obj.name)
+            obj.pose.position = tuple(float(v) for v in position)
+            obj.pose.rpy = tuple(float(v) for v in pybullet.getEulerFromQuaternion(quaternion.tolist()))
+        return spec
 
     def fallen_objects(self) -> list[str]:
         """Names of tools and containers that are off the bench or below its top."""

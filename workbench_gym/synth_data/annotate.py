@@ -13,12 +13,13 @@ import numpy as np
 from PIL import Image
 from pycocotools import mask as mask_utils
 
+from workbench_gym.language.expressions import unique_expressions
+from workbench_gym.language.grammar import anchor_of, image_leftness, resolve, robot_leftness, things_of
+from workbench_gym.language.questions import caption, questions
 from workbench_gym.scenes.catalog import CATALOG
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.camera import CameraFrame
 from workbench_gym.sim.world import FIRST_OBJECT_ID, ROBOT_ID
-from workbench_gym.synth_data import expressions as expr
-from workbench_gym.synth_data.questions import caption, questions
 from workbench_gym.synth_data.randomize import SynthConfig
 from workbench_gym.synth_data.records import QA, Expression, ImageRecord, ObjectAnnotation
 from workbench_gym.synth_data.storage import image_id
@@ -61,20 +62,20 @@ class SceneAnnotator:
         self.config, self.scene_index, self.spec = config, scene_index, spec
         self.margin = SPATIAL_MARGIN[config.spatial_frame]
         self.ids = {o.name: FIRST_OBJECT_ID + i for i, o in enumerate(spec.objects)}
-        self._robot_things = expr.things_of(spec, expr.robot_leftness(spec)) if config.spatial_frame == "robot" else None
+        self._robot_things = things_of(spec, robot_leftness(spec)) if config.spatial_frame == "robot" else None
         self._robot_expressions: dict[str, list[str]] = {}
         self._spec_json = spec.to_json(indent=None)
 
     def _expressions(self, name: str, things) -> list[str]:
         if things is self._robot_things:
             if name not in self._robot_expressions:
-                self._robot_expressions[name] = expr.unique_expressions(name, self.spec, things, self.margin)
+                self._robot_expressions[name] = unique_expressions(name, self.spec, things, self.margin)
             return self._robot_expressions[name]
-        return expr.unique_expressions(name, self.spec, things, self.margin)
+        return unique_expressions(name, self.spec, things, self.margin)
 
     def _anchor_visible(self, text: str, things, visible: set[str]) -> bool:
-        anchor = expr.anchor_of(text)
-        return anchor is None or expr.resolve(anchor, things, self.margin)[0].name in visible
+        anchor = anchor_of(text)
+        return anchor is None or resolve(anchor, things, self.margin)[0].name in visible
 
     def annotate(self, view: int, camera: str, frame: CameraFrame) -> ImageRecord:
         spec, config = self.spec, self.config
@@ -83,7 +84,7 @@ class SceneAnnotator:
         if self._robot_things is not None:
             things = self._robot_things
         else:
-            things = expr.things_of(spec, expr.image_leftness(spec, frame.intrinsics, frame.extrinsics, frame.segmentation.shape[1]))
+            things = things_of(spec, image_leftness(spec, frame.intrinsics, frame.extrinsics, frame.segmentation.shape[1]))
         expressions = []
         for o in objects:
             if o.name not in visible:

@@ -41,7 +41,7 @@ from workbench_gym.sim.camera import Camera, CameraFrame, look_at
 from workbench_gym.sim.robot import PEDESTAL_RGBA, PEDESTAL_WIDTH
 from workbench_gym.sim.world import BENCH_ID, FIRST_OBJECT_ID, ROBOT_BASE, ROBOT_ID
 from workbench_gym.synth_data.renderer import world_cameras
-from workbench_gym.synth_data.robot_mesh import panda_home_meshes
+from workbench_gym.synth_data.robot_mesh import panda_home_meshes, panda_meshes
 
 #: The GPL-3.0 program that imports bpy and BlenderProc; run as a script, never imported.
 RENDER_PROGRAM = Path(__file__).with_name("blender") / "render_scene.py"
@@ -181,11 +181,12 @@ def render_cameras(spec: SceneSpec, resolution: tuple[int, int] | None = None) -
     return cams
 
 
-def scene_job(spec: SceneSpec, resolution: tuple[int, int] | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+def scene_job(spec: SceneSpec, resolution: tuple[int, int] | None = None, robot: tuple | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """The render job of a (settled) spec: (description, arrays), all from the spec, none from PyBullet.
 
     Ids follow `sim.World`: the bench, the robot with its pedestal, then `spec.objects` from
     `FIRST_OBJECT_ID`; each becomes the object's Cycles pass index, hence its segmentation value.
+    `robot` = (7 arm joint angles, finger opening) draws the arm there instead of at its home pose.
     """
     job = _JobBuilder()
     bench = spec.bench
@@ -196,12 +197,15 @@ def scene_job(spec: SceneSpec, resolution: tuple[int, int] | None = None) -> tup
     pedestal = trimesh.creation.box(extents=(PEDESTAL_WIDTH, PEDESTAL_WIDTH, bench.height))
     job.mesh("pedestal", ROBOT_ID, [(pedestal, job.material(PEDESTAL_RGBA[:3], SURFACES["steel"]))],
              _pose_matrix((*ROBOT_BASE, bench.height / 2)))
-    links = [(link.mesh, job.material(link.colour, ROBOT_SURFACE)) for link in panda_home_meshes()]
+    meshes = panda_home_meshes() if robot is None else panda_meshes(*robot)
+    links = [(link.mesh, job.material(link.colour, ROBOT_SURFACE)) for link in meshes]
     job.mesh("panda", ROBOT_ID, links, _pose_matrix((*ROBOT_BASE, bench.height)))
 
     for i, obj in enumerate(spec.objects):
         geometry = obj.geometry
-        pieces = [(part.mesh(), job.material(geometry.part_colour(part, obj.colour), SURFACES[part.material])) for part in geometry.parts]
+        tint = np.asarray(obj.tint if obj.tint is not None else (1.0, 1.0, 1.0))  # a perturbed instance's tint, as PyBullet shows it
+        pieces = [(part.mesh(), job.material(tint * np.asarray(geometry.part_colour(part, obj.colour)), SURFACES[part.material]))
+                  for part in geometry.parts]
         job.mesh(obj.name, FIRST_OBJECT_ID + i, pieces, _pose_matrix(obj.pose.position, obj.pose.rpy))
 
     cameras = []
@@ -358,12 +362,12 @@ class BlenderProcRenderer:
         self.start_seconds: list[float] = []  # the child's own start-up time, per process
 
     # -- Renderer protocol --
-    def render(self, spec: SceneSpec) -> dict[str, CameraFrame]:
-        """One frame per world camera of `spec`, drawn by Cycles."""
+    def render(self, spec: SceneSpec, robot: tuple | None = None) -> dict[str, CameraFrame]:
+        """One frame per world camera of `spec`, drawn by Cycles; `robot` as in `scene_job` (default: home pose)."""
         cameras = render_cameras(spec, self.config.resolution)
         if not cameras:
             return {}
-        description, arrays = scene_job(spec, self.config.resolution)
+        description, arrays = scene_job(spec, self.config.resolution, robot)
         attempts = self.config.retries + 1
         for attempt in range(1, attempts + 1):
             child = self._running_child()

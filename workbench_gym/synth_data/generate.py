@@ -12,7 +12,11 @@ from __future__ import annotations
 import atexit
 import fcntl
 import io
+import json
+import logging
+import os
 import shlex
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
@@ -23,12 +27,25 @@ from workbench_gym.sim.world import World
 from workbench_gym.synth_data.annotate import annotate_scene
 from workbench_gym.synth_data.randomize import SynthConfig, settled_scene
 from workbench_gym.synth_data.records import to_table
+from workbench_gym.synth_data.recover import recover_manifest
 from workbench_gym.synth_data.renderer import RENDERERS, PyBulletRenderer, Renderer, make_renderer, settle_spec
 from workbench_gym.synth_data.storage import (
-    SPLITS, DatasetError, Manifest, corrupt_shards, image_file, remove_unfinished, sha256, shard_file, write_atomic,
+    MANIFEST,
+    SHARD_CONFIG_KEY,
+    SPLITS,
+    CorruptManifest,
+    DatasetError,
+    Manifest,
+    corrupt_shards,
+    image_file,
+    remove_unfinished,
+    sha256,
+    shard_file,
+    write_atomic,
 )
 
 LOCK_FILE = ".lock"
+log = logging.getLogger(__name__)
 _RENDERERS: dict[str, Renderer] = {}  # one per worker process, reused across shards
 _SETTLE_WORLD: list[World] = []
 
@@ -67,9 +84,16 @@ def render_shard(config: SynthConfig, shard: int) -> dict[str, bytes]:
         part = [r for r in records if r.split == split]
         if part:
             buf = io.BytesIO()
-            pq.write_table(to_table(part), buf, compression="zstd", row_group_size=64)
+            # Page checksums and the config let `--repair` tell whole shards of this dataset when the manifest is lost.
+            table = to_table(part)
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), SHARD_CONFIG_KEY: _config_json(config)})
+            pq.write_table(table, buf, compression="zstd", row_group_size=64, write_page_checksum=True)
             files[shard_file(split, shard)] = buf.getvalue()
     return files
+
+
+def _config_json(config: SynthConfig) -> bytes:
+    return json.dumps(config.to_dict(), sort_keys=True).encode()
 
 
 def command_line(config: SynthConfig, out: str) -> str:
@@ -82,10 +106,19 @@ def command_line(config: SynthConfig, out: str) -> str:
 
 def _prepare(out: Path, config: SynthConfig, repair: bool) -> Manifest:
     """Start a dataset in an empty directory, or reopen one: a resume must match its config and files."""
-    manifest = Manifest.load(out)
+    try:
+        manifest = Manifest.load(out)
+    except CorruptManifest as err:
+        if not repair:
+            raise DatasetError(f"--out {out}: {err}. Rerun with --repair to rebuild it from the shards that verify "
+                               "(the damaged file is kept; only the shards that do not verify are rendered again)") from None
+        manifest = _rebuild_manifest(out, config)
+    if manifest is None and repair and (out / "data").is_dir():  # a dataset whose manifest was lost
+        manifest = _rebuild_manifest(out, config)
     if manifest is None:
         if any(p.name != LOCK_FILE for p in out.iterdir()):
-            raise DatasetError(f"--out {out}: directory is not empty and holds no manifest.json; choose an empty or new directory")
+            raise DatasetError(f"--out {out}: directory is not empty and holds no manifest.json; choose an empty or new directory "
+                               "(or, to rebuild a lost manifest from the dataset's shards, rerun with --repair)")
         manifest = Manifest(config.to_dict())
         manifest.save(out)  # from here on, a rerun recognises the directory as this dataset
         return manifest
@@ -106,6 +139,19 @@ def _prepare(out: Path, config: SynthConfig, repair: bool) -> Manifest:
         manifest.complete = False
         manifest.save(out)
     remove_unfinished(out, manifest)
+    return manifest
+
+
+def _rebuild_manifest(out: Path, config: SynthConfig) -> Manifest:
+    """List the shards on disk that verify in a new manifest, setting the damaged one aside."""
+    manifest, kept = recover_manifest(out, config)
+    if (out / MANIFEST).exists():
+        kept_as = out / f"{MANIFEST}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
+        os.replace(out / MANIFEST, kept_as)
+        log.warning("%s: the damaged manifest is kept as %s", out, kept_as.name)
+    manifest.save(out)
+    log.warning("%s: rebuilt manifest.json from the %d of %d shards that verify; the rest are rendered again",
+                out, len(kept), config.n_shards)
     return manifest
 
 
@@ -155,7 +201,7 @@ def generate(config: SynthConfig, out: str | Path, workers: int = 1, ray_address
              progress: bool = True, repair: bool = False) -> Manifest:
     """Make (or finish) the dataset of `config` in `out`; returns the complete manifest."""
     if config.renderer not in RENDERERS:
-        raise DatasetError(f"unknown renderer {config.renderer!r}; expected one of {list(RENDERERS)}")
+        raise DatasetError(f"unknown renderer {config.renderer!r}; expected one of {RENDERERS.names()}")
     if not isinstance(workers, int) or workers < 1:
         raise DatasetError(f"--workers must be a positive integer, got {workers!r}")
     if config.renderer != "pybullet":

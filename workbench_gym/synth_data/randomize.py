@@ -11,7 +11,9 @@ scene is the same whichever worker makes it, in whatever order. What varies per 
 - one directional light: direction, tint, ambient/diffuse/specular strength (the specular strength is the
   PyBullet renderer's only handle on how shiny materials look);
 - cameras: the env's front and overhead cameras with jittered eye, target and field of view, plus
-  `orbit_views` cameras on random points of a hemisphere in front of the robot.
+  `orbit_views` cameras on random points of a hemisphere in front of the robot, plus `wrist_views` looks
+  through the wrist camera with the hand hovering top-down over the clutter (the second look a planner
+  takes before grasping).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from workbench_gym.scenes.catalog import CONTAINERS, TOOLS
-from workbench_gym.scenes.sampler import MAX_TOOLS, default_containers, sample_clutter
+from workbench_gym.scenes.sampler import CLUTTER_REGION, MAX_TOOLS, default_containers, sample_clutter
 from workbench_gym.scenes.spec import BenchSpec, CameraSpec, LightSpec, SceneSpec, default_cameras
 from workbench_gym.sim.world import SceneSettleError
 
@@ -50,6 +52,7 @@ class SynthConfig:
     min_density: float = 0.2
     max_density: float = 0.6
     orbit_views: int = 4  # 6 views per scene: drawing and settling a scene costs as much as 3 renders
+    wrist_views: int = 1
     camera_jitter: float = 0.05  # metres, standard deviation of eye and target offsets
     container_probability: float = 0.8
     holdout_every: int = 10
@@ -62,6 +65,7 @@ class SynthConfig:
             "scenes": self.scenes >= 1, "size": 16 <= self.size <= 2048, "scenes_per_shard": self.scenes_per_shard >= 1,
             "min_tools": 1 <= self.min_tools <= self.max_tools <= MAX_TOOLS, "max_tools": self.max_tools <= MAX_TOOLS,
             "min_density": 0 < self.min_density <= self.max_density <= 1, "orbit_views": self.orbit_views >= 0,
+            "wrist_views": self.wrist_views >= 0,
             "camera_jitter": self.camera_jitter >= 0, "container_probability": 0 <= self.container_probability <= 1,
             "holdout_every": self.holdout_every == 0 or self.holdout_every >= 2, "spatial_frame": self.spatial_frame in SPATIAL_FRAMES,
             "min_visible_pixels": self.min_visible_pixels >= 1, "expressions_per_object": self.expressions_per_object >= 1,
@@ -72,6 +76,11 @@ class SynthConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def views_per_scene(self) -> int:
+        """Images of each scene: the front and overhead cameras, the orbit views and the wrist looks (see `draw_scene`)."""
+        return 2 + self.orbit_views + self.wrist_views
 
     @property
     def n_shards(self) -> int:
@@ -105,6 +114,25 @@ def _orbit(name: str, rng: np.random.Generator, size: int) -> CameraSpec:
     distance = rng.uniform(0.8, 1.3)
     eye = centre + distance * np.array([math.cos(elevation) * math.cos(azimuth), math.cos(elevation) * math.sin(azimuth), math.sin(elevation)])
     return CameraSpec(name, tuple(map(float, eye)), tuple(map(float, centre)), (0.0, 0.0, 1.0), size, size, float(rng.uniform(45, 65)))
+
+
+#: Heights of the gripper's grasp point above the bench for a wrist look, metres (home is 0.34), and the hand
+#: link's height above that point (the wrist camera is mounted on the hand).
+WRIST_HEIGHTS, HAND_ABOVE_GRASP_POINT = (0.12, 0.45), 0.105
+
+
+def _wrist(name: str, rng: np.random.Generator, bench: BenchSpec, size: int) -> CameraSpec:
+    """The wrist camera, as a world camera, with the hand pointing down over a random point of the clutter at a
+    random yaw. Renderers draw the arm at home, so its fingers are not in these frames (the planner's proposals
+    drop them anyway: they stand higher than any bin)."""
+    (x0, y0), (x1, y1) = CLUTTER_REGION
+    hand = np.array([rng.uniform(x0, x1), rng.uniform(y0, y1), bench.height + rng.uniform(*WRIST_HEIGHTS) + HAND_ABOVE_GRASP_POINT])
+    yaw = rng.uniform(-math.pi / 2, math.pi / 2)
+    c, s = math.cos(yaw), math.sin(yaw)
+    rot = np.array([[c, s, 0.0], [s, -c, 0.0], [0.0, 0.0, -1.0]])  # a yaw after a half turn about x: the hand points down
+    mount = next(cam for cam in default_cameras() if cam.name == "wrist")
+    eye, target, up = (hand + rot @ np.asarray(mount.eye), hand + rot @ np.asarray(mount.target), rot @ np.asarray(mount.up))
+    return CameraSpec(name, tuple(map(float, eye)), tuple(map(float, target)), tuple(map(float, up)), size, size, mount.fov, mount.near, mount.far)
 
 
 def _light(rng: np.random.Generator) -> LightSpec:
@@ -142,6 +170,7 @@ def draw_scene(config: SynthConfig, scene_index: int, attempt: int = 0) -> Scene
     spec.cameras = [_jittered(front, rng, config.camera_jitter, config.size), _jittered(overhead, rng, config.camera_jitter, config.size)]
     spec.cameras += [_orbit(f"orbit_{i}", rng, config.size) for i in range(config.orbit_views)]
     spec.lights = [_light(rng)]
+    spec.cameras += [_wrist(f"wrist_{i}", rng, bench, config.size) for i in range(config.wrist_views)]  # drawn last: earlier draws stay
     return spec
 
 

@@ -8,6 +8,7 @@ masks as COCO RLE, and the settled scene as its `SceneSpec` JSON, so any image c
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -116,7 +117,7 @@ class ImageRecord:
         return {
             "image_id": self.image_id, "scene_index": self.scene_index, "scene_seed": self.scene_seed, "split": self.split,
             "camera": self.camera, "width": self.width, "height": self.height,
-            "rgb": self.rgb_png, "depth": self.depth_bytes, "segmentation": self.segmentation_bytes,
+            "rgb": {"bytes": self.rgb_png, "path": f"images/{self.image_id:09d}.png"}, "depth": self.depth_bytes, "segmentation": self.segmentation_bytes,
             "intrinsics": self.intrinsics.astype(np.float32).ravel().tolist(), "extrinsics": self.extrinsics.astype(np.float32).ravel().tolist(),
             "objects": [
                 {"instance_id": o.instance_id, "name": o.name, "category": o.category, "category_id": o.category_id, "size": o.size,
@@ -141,7 +142,7 @@ class ImageRecord:
             row["image_id"], row["scene_index"], row["scene_seed"], row["split"], row["camera"], row["width"], row["height"],
             np.asarray(row["intrinsics"], np.float32).reshape(3, 3), np.asarray(row["extrinsics"], np.float32).reshape(4, 4),
             objects, [Expression(**e) for e in row["expressions"]], [QA(**q) for q in row["vqa"]], row["caption"], row["scene_spec"],
-            row["rgb"], row["depth"], row["segmentation"],
+            row["rgb"]["bytes"], row["depth"], row["segmentation"],
         )
 
 
@@ -151,15 +152,17 @@ _OBJECT = pa.struct([
     ("area", pa.int64()), ("rle_counts", pa.string()),
 ])
 
-#: Arrow schema of a shard; `datasets` and pandas read it as is.
+#: Arrow schema of a shard; `datasets` and pandas read it as is. `rgb` is stored as `datasets.Image` stores images
+#: (PNG bytes and a file name) and declared as one in the schema's Hugging Face metadata, so `load_dataset` decodes it.
 SCHEMA = pa.schema([
     ("image_id", pa.int64()), ("scene_index", pa.int32()), ("scene_seed", pa.int64()), ("split", pa.string()), ("camera", pa.string()),
-    ("width", pa.int32()), ("height", pa.int32()), ("rgb", pa.binary()), ("depth", pa.binary()), ("segmentation", pa.binary()),
+    ("width", pa.int32()), ("height", pa.int32()), ("rgb", pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
+    ("depth", pa.binary()), ("segmentation", pa.binary()),
     ("intrinsics", pa.list_(pa.float32())), ("extrinsics", pa.list_(pa.float32())), ("objects", pa.list_(_OBJECT)),
     ("expressions", pa.list_(pa.struct([("text", pa.string()), ("instance_id", pa.int32()), ("name", pa.string())]))),
     ("vqa", pa.list_(pa.struct([("question", pa.string()), ("answer", pa.string()), ("kind", pa.string())]))),
     ("caption", pa.string()), ("scene_spec", pa.string()),
-])
+], metadata={b"huggingface": json.dumps({"info": {"features": {"rgb": {"_type": "Image"}}}}).encode()})
 
 
 def to_table(records: list[ImageRecord]) -> pa.Table:

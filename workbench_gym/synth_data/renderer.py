@@ -19,11 +19,9 @@ writes the resting poses back into a copy of the spec, so every renderer draws e
 
 from __future__ import annotations
 
-import copy
 from typing import Protocol, runtime_checkable
 
-import pybullet
-
+from workbench_gym.registry import Registry
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.camera import CameraFrame
 from workbench_gym.sim.world import World
@@ -52,12 +50,7 @@ def world_cameras(spec: SceneSpec) -> list[str]:
 
 def settled_spec(world: World) -> SceneSpec:
     """A copy of the world's spec with every object's pose replaced by its pose in the world now."""
-    spec = copy.deepcopy(world.spec)
-    for obj in spec.objects:
-        position, quaternion = world.object_pose(obj.name)
-        obj.pose.position = tuple(float(v) for v in position)
-        obj.pose.rpy = tuple(float(v) for v in pybullet.getEulerFromQuaternion(quaternion.tolist()))
-    return spec
+    return world.current_spec()
 
 
 def settle_spec(spec: SceneSpec, world: World | None = None) -> SceneSpec:
@@ -85,7 +78,9 @@ class PyBulletRenderer:
 
     name = "pybullet"
 
-    def __init__(self):
+    def __init__(self, **options):
+        if options:
+            raise TypeError(f"the pybullet renderer takes no options, got {sorted(options)}")
         self.world = World()
 
     def render(self, spec: SceneSpec) -> dict[str, CameraFrame]:
@@ -108,23 +103,17 @@ class PyBulletRenderer:
         self.world.close()
 
 
-#: Renderer names accepted by `make_renderer` and `workbench-gym generate --renderer`.
-RENDERERS = ("pybullet", "blenderproc")
+#: Renderers by name, for `make_renderer` and `workbench-gym generate --renderer`. BlenderProc's driver is registered
+#: by path, imported only when asked for (its GPL-3.0 program runs in a child process).
+RENDERERS: Registry[type[Renderer]] = Registry("renderer")
+RENDERERS.register("pybullet", PyBulletRenderer)
+RENDERERS.register("blenderproc", "workbench_gym.synth_data.blenderproc_renderer:BlenderProcRenderer", extra="blender")
 
 
 def make_renderer(name: str, **options) -> Renderer:
-    """Build a renderer by name; BlenderProc's driver is imported only here (its GPL-3.0 program runs as a child process).
-
-    `workbench_gym.synth_data.blenderproc_renderer.BlenderProcRenderer(**options)` must implement `Renderer`.
-    """
-    if name == "pybullet":
-        if options:
-            raise TypeError(f"the pybullet renderer takes no options, got {sorted(options)}")
-        return PyBulletRenderer()
-    if name == "blenderproc":
-        try:
-            from workbench_gym.synth_data.blenderproc_renderer import BlenderProcRenderer
-        except ImportError as err:
-            raise RuntimeError(f"the blenderproc renderer is not available here ({err}); see docs/synthetic-data.md") from None
-        return BlenderProcRenderer(**options)
-    raise ValueError(f"unknown renderer {name!r}; expected one of {list(RENDERERS)}")
+    """Build a renderer by name with its options; `RuntimeError` where its dependencies are missing here."""
+    try:
+        renderer = RENDERERS[name]
+    except ImportError as err:
+        raise RuntimeError(f"the {name} renderer is not available here ({err}); see docs/synthetic-data.md") from None
+    return renderer(**options)

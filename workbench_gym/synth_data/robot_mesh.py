@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import trimesh
@@ -73,14 +73,19 @@ def link_poses(joint_values: dict[str, float]) -> dict[str, np.ndarray]:
 
 @lru_cache(maxsize=1)
 def panda_home_meshes() -> tuple[LinkMesh, ...]:
-    """The Panda's link meshes at `HOME`, fingers open, in its base frame (what PyBullet draws)."""
+    """The Panda's link meshes at `HOME`, fingers open, in its base frame (what PyBullet draws after a reset)."""
+    return panda_meshes(HOME, MAX_FINGER_WIDTH)
+
+
+def panda_meshes(arm_q, finger_width: float) -> tuple[LinkMesh, ...]:
+    """The Panda's link meshes at arm joint angles `arm_q` (7) and a finger opening (metres), in its base frame."""
     root = ET.parse(lowpoly_panda_urdf()).getroot()
     joints = root.findall("joint")
     # PyBullet numbers a joint and its child link by the joint's place in the file; sim.robot colours links by that index.
     link_index = {j.find("child").get("link"): i for i, j in enumerate(joints)}
     names = {i: j.get("name") for i, j in enumerate(joints)}
-    values = {names[i]: q for i, q in zip(ARM_JOINTS, HOME)}
-    values.update({names[i]: MAX_FINGER_WIDTH / 2 for i in FINGER_JOINTS})
+    values = {names[i]: float(q) for i, q in zip(ARM_JOINTS, arm_q)}
+    values.update({names[i]: float(finger_width) / 2 for i in FINGER_JOINTS})
     poses = link_poses(values)
     out = []
     for link in root.findall("link"):
@@ -89,10 +94,16 @@ def panda_home_meshes() -> tuple[LinkMesh, ...]:
             mesh_element = visual.find("geometry/mesh")
             if mesh_element is None:
                 continue
-            mesh = trimesh.load(mesh_element.get("filename"), force="mesh", process=False)
-            scale = [float(v) for v in mesh_element.get("scale", "1 1 1").split()]
-            mesh.apply_scale(scale)
+            mesh = _link_mesh(mesh_element.get("filename"), mesh_element.get("scale", "1 1 1")).copy()
             mesh.apply_transform(poses[name] @ _origin(visual.find("origin")))
             colour = LINK_COLOURS.get(link_index.get(name), (0.92, 0.92, 0.92, 1.0))[:3]  # URDF: panda_white
             out.append(LinkMesh(name, mesh, tuple(colour)))
     return tuple(out)
+
+
+@cache
+def _link_mesh(filename: str, scale: str) -> trimesh.Trimesh:
+    """A link's mesh file, scaled, read once per process (an arm drawn at every step reads the same files)."""
+    mesh = trimesh.load(filename, force="mesh", process=False)
+    mesh.apply_scale([float(v) for v in scale.split()])
+    return mesh

@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FORMAT = "workbench-gym-synth"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: rgb stored as datasets.Image stores images (bytes, path)
 MANIFEST = "manifest.json"
+#: Parquet schema metadata key holding the config a shard was made with (JSON), so a lost manifest can be rebuilt.
+SHARD_CONFIG_KEY = b"workbench_gym.synth_config"
 SPLITS = ("train", "test")
 IMAGES_PER_SCENE_MAX = 1000  # image_id = scene_index * this + view
 _IMAGE_RE = re.compile(r"^(\d{9})\.png$")
@@ -30,6 +32,10 @@ _DATA_RE = re.compile(r"^(train|test)-(\d{5})\.parquet$")
 
 class DatasetError(RuntimeError):
     """A dataset directory that cannot be written, resumed or read as asked."""
+
+
+class CorruptManifest(DatasetError):
+    """A manifest.json that is not readable JSON of the expected shape: `generate --repair` rebuilds it."""
 
 
 def shard_file(split: str, shard: int) -> str:
@@ -81,12 +87,23 @@ class Manifest:
         if not path.exists():
             return None
         try:
-            data = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            raise DatasetError(f"{path}: unreadable manifest ({err}); it is written atomically, so something else changed it") from None
-        if data.get("format") != FORMAT or data.get("version") != FORMAT_VERSION:
-            raise DatasetError(f"{path}: not a {FORMAT} v{FORMAT_VERSION} manifest (format={data.get('format')!r}, version={data.get('version')!r})")
-        return cls(data["config"], data["shards"], data["complete"], data.get("counts", {}))
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError, RecursionError) as err:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            raise CorruptManifest(f"{path}: unreadable manifest ({type(err).__name__}: {str(err)[:200]}); it is written atomically, "
+                                  "so something else changed it") from None
+        fmt, version = (data.get("format"), data.get("version")) if isinstance(data, dict) else (None, None)
+        if (isinstance(fmt, str) and fmt != FORMAT) or (fmt == FORMAT and isinstance(version, int) and version != FORMAT_VERSION):
+            # Another tool's manifest or another version of ours: not for --repair to overwrite.
+            raise DatasetError(f"{path}: not a {FORMAT} v{FORMAT_VERSION} manifest (format={fmt!r}, version={version!r})")
+        if fmt != FORMAT or version != FORMAT_VERSION:
+            raise CorruptManifest(f"{path}: damaged manifest (no {FORMAT} v{FORMAT_VERSION} format and version fields)")
+        try:
+            manifest = cls(dict(data["config"]), dict(data["shards"]), bool(data["complete"]), dict(data.get("counts", {})))
+            for key, entry in manifest.shards.items():
+                _check_entry(key, entry)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise CorruptManifest(f"{path}: damaged manifest ({type(err).__name__}: {str(err)[:200]})") from None
+        return manifest
 
     def finished(self) -> set[int]:
         return {int(k) for k in self.shards}
@@ -107,6 +124,13 @@ class Manifest:
     def data_files(self) -> list[str]:
         """Parquet files of the finished shards."""
         return sorted(rel for entry in self.shards.values() for rel in entry["files"])
+
+
+def _check_entry(key: str, entry: dict) -> None:
+    """Raise KeyError, TypeError or ValueError where a manifest shard entry does not have its shape."""
+    if not key.isdigit() or not isinstance(entry["files"], dict) or not isinstance(entry["images_sha256"], str):
+        raise ValueError(f"shard entry {key!r} is damaged")
+    image_files(entry)
 
 
 def image_id(scene_index: int, view: int) -> int:

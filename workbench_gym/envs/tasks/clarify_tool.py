@@ -11,10 +11,10 @@ import dataclasses
 
 import numpy as np
 
-from workbench_gym.envs.high_level import Ask, Done, HighLevelAction, Pick, Place
-from workbench_gym.envs.language import phrase, referring_expressions
+from workbench_gym.envs.high_level import Ask, Done, HighLevelAction, Pick
 from workbench_gym.envs.task import Task, register_task
 from workbench_gym.envs.tasks.goals import LIFT_HEIGHT, goal_candidates, graspable, lift, sample_until, tool_info
+from workbench_gym.language.expressions import phrase, referring_expressions
 from workbench_gym.scenes.catalog import get_category, is_held_out
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World
@@ -24,6 +24,19 @@ UNFAMILIAR = ("torque wrench", "pipe wrench", "rubber mallet", "utility knife", 
 
 @register_task
 class ClarifyTool(Task):
+    """Ask which tool is meant, then pick it up. (`workbench_gym/ClarifyTool-v0`)
+
+    **Task description:** The instruction fits two tools equally; an `Ask` gets the supervisor's reply in
+    `obs["dialog"]`, which tells them apart, and the meant tool is then lifted as in PickTool.
+
+    **Randomizations:** Each `reset(seed=)` samples the bench: `n_tools` tools of random category, size and colour
+    at random poses (packed by `density`), the bins and the small-parts tray; then a scene with two tools the
+    instruction fits, and which of them the supervisor means. The instruction's phrasing comes from
+    `instruction_split`'s templates; `variant_split="unseen"` makes goals held-out size x colour variants.
+
+    **Success conditions:** Half for asking before acting, the rest for lifting the meant tool 10 cm.
+    """
+
     name = "ClarifyTool"
     max_primitives = 8
     templates = {
@@ -31,7 +44,7 @@ class ClarifyTool(Task):
         "test": ("could you grab the {ref}?", "I need the {ref}"),
     }
 
-    def _ambiguous(self, spec: SceneSpec) -> tuple[SceneSpec, tuple[str, str]] | None:
+    def ambiguous(self, spec: SceneSpec) -> tuple[SceneSpec, tuple[str, str]] | None:
         """The scene with a goal's twin recoloured like it, and the twins' names; None if no pair works.
 
         A twin is a graspable tool of the goal's category in another size. Recoloured alike, "the
@@ -52,12 +65,12 @@ class ClarifyTool(Task):
         return None
 
     def sample_scene(self, rng: np.random.Generator) -> SceneSpec:
-        spec = sample_until(self, rng, lambda s: self._ambiguous(s) is not None, n_tools=max(self.config.n_tools, 6))
-        spec, self._twin_names = self._ambiguous(spec)
+        spec = sample_until(self, rng, lambda s: self.ambiguous(s) is not None, n_tools=max(self.config.n_tools, 6))
+        spec, self.twin_names = self.ambiguous(spec)
         return spec
 
     def reset(self, world: World, rng: np.random.Generator) -> str:
-        a, b = (next(t for t in world.spec.tools if t.name == name) for name in self._twin_names)
+        a, b = (next(t for t in world.spec.tools if t.name == name) for name in self.twin_names)
         self.target = a if self.config.variant_split == "unseen" else (a, b)[int(rng.integers(2))]
         self.asked = False
         self.acted_before_asking = False
@@ -74,7 +87,9 @@ class ClarifyTool(Task):
             if not self.acted_before_asking:
                 self.asked = True
             return self.reply
-        if isinstance(action, (Pick, Place)) and not self.asked:
+        # A pick is acting on a guess. A place only sets down what the hand already held: in a chain, the tool an
+        # earlier step left there (an episode of this task alone starts empty-handed, so it never happens there).
+        if isinstance(action, Pick) and not self.asked:
             self.acted_before_asking = True
         return ""
 

@@ -8,21 +8,16 @@ import re
 import numpy as np
 
 from workbench_gym.envs.high_level import Answer, Done, HighLevelAction
-from workbench_gym.envs.language import FAMILY_NAMES, PLURALS
 from workbench_gym.envs.task import Task, register_task
 from workbench_gym.envs.tasks.goals import sample_until
+from workbench_gym.language.questions import QUESTIONS
+from workbench_gym.language.vocabulary import plural, vocabulary
 from workbench_gym.scenes.catalog import COLOURS, TOOLS, get_category
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World
 
 NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
                 "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
-QUESTIONS = {
-    "count": {"train": ("how many {plural} are there?", "count the {plural} on the bench"),
-              "test": ("how many {plural} can you see?", "tell me the number of {plural} on the workbench")},
-    "colour": {"train": ("what colour is the {noun}?",), "test": ("which colour does the {noun} have?",)},
-    "exists": {"train": ("is there a {noun} on the bench?",), "test": ("do you see any {noun} on the workbench?",)},
-}
 
 
 def parse_number(text: str) -> int | None:
@@ -51,6 +46,20 @@ def parse_yes_no(text: str) -> bool | None:
 
 @register_task
 class CountTools(Task):
+    """Answer a question about the bench. (`workbench_gym/CountTools-v0`)
+
+    **Task description:** Answer how many tools of a family there are, whether one is there, or a lone tool's
+    colour, with `Answer(text)`.
+
+    **Randomizations:** Each `reset(seed=)` samples the bench: `n_tools` tools of random category, size and colour
+    at random poses (packed by `density`), the bins and the small-parts tray; then the question kind (count, exists,
+    colour) and its subject. The instruction's phrasing comes from `instruction_split`'s templates;
+    `variant_split="unseen"` makes goals held-out size x colour variants.
+
+    **Success conditions:** An answer that parses to the right number, yes/no or colour; a right answer ends
+    the episode.
+    """
+
     name = "CountTools"
     max_primitives = 3
     templates = {split: tuple(t for q in QUESTIONS.values() for t in q[split]) for split in ("train", "test")}
@@ -72,17 +81,17 @@ class CountTools(Task):
             family = all_families[int(rng.integers(len(all_families)))]
             self.expected = families.count(family)
             self.subject = family
-            text = template.format(plural=PLURALS[family])
+            text = template.format(plural=plural(vocabulary().family_words[family]))
         elif self.kind == "colour":
             family = sorted(single)[int(rng.integers(len(single)))]
             self.expected = tools[families.index(family)].colour
             self.subject = family
-            text = template.format(noun=FAMILY_NAMES[family])
+            text = template.format(noun=vocabulary().family_words[family])
         else:
             family = all_families[int(rng.integers(len(all_families)))]
             self.expected = family in families
             self.subject = family
-            text = template.format(noun=FAMILY_NAMES[family])
+            text = template.format(noun=vocabulary().family_words[family])
         self.answers: list[str] = []
         return text
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from workbench_gym.envs.language import referring_expressions
 from workbench_gym.envs.task import Task
+from workbench_gym.language.expressions import referring_expressions
 from workbench_gym.scenes.catalog import is_held_out
 from workbench_gym.scenes.sampler import sample_clutter
 from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
@@ -42,11 +42,14 @@ def graspable(spec: SceneSpec, tool: ObjectSpec) -> bool:
 
 
 def goal_candidates(task: Task, spec: SceneSpec, keep: Callable[[SceneSpec, ObjectSpec], bool] | None = None) -> list[tuple[ObjectSpec, list[str]]]:
-    """Graspable tools of the task's variant split that a phrase picks out uniquely, with those phrases."""
+    """Graspable tools of the task's variant split (and goal categories, if set) that a phrase picks out uniquely, with those phrases."""
     unseen = task.config.variant_split == "unseen"
+    categories = task.config.goal_categories
     out = []
     for tool in spec.tools:
-        if not graspable(spec, tool) or unseen != is_held_out(tool.category, tool.size, tool.colour):
+        if tool.distractor or not graspable(spec, tool) or unseen != is_held_out(tool.category, tool.size, tool.colour):
+            continue
+        if categories and tool.category not in categories:
             continue
         if keep is not None and not keep(spec, tool):
             continue

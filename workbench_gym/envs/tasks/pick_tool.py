@@ -9,15 +9,30 @@ import numpy as np
 
 from workbench_gym.envs.grasping import grasp_point
 from workbench_gym.envs.high_level import Done, HighLevelAction
-from workbench_gym.envs.language import phrase
 from workbench_gym.envs.task import Task, register_task
 from workbench_gym.envs.tasks.goals import LIFT_HEIGHT, goal_candidates, lift, sample_scene_with_goal, tool_info
 from workbench_gym.envs.tasks.shaping import holds, reach_credit
+from workbench_gym.language.expressions import phrase
 from workbench_gym.scenes.spec import SceneSpec
 from workbench_gym.sim.world import World
 
+
 @register_task
 class PickTool(Task):
+    """Lift the tool the instruction names. (`workbench_gym/PickTool-v0`)
+
+    **Task description:** Lift one tool named by a referring expression (category, subtype, colour, size order or
+    place).
+
+    **Randomizations:** Each `reset(seed=)` samples the bench: `n_tools` tools of random category, size and colour
+    at random poses (packed by `density`), the bins and the small-parts tray; then the goal tool, among those a
+    unique phrase picks out. The instruction's phrasing comes from `instruction_split`'s templates;
+    `variant_split="unseen"` makes goals held-out size x colour variants.
+
+    **Success conditions:** The goal tool's underside 10 cm above the bench; partial credit is the lift fraction.
+    The privileged goal vector holds its grasp point, orientation and the lift height.
+    """
+
     name = "PickTool"
     max_primitives = 6
     goal_size = 8

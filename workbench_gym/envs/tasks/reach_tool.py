@@ -20,6 +20,19 @@ REACH_TOLERANCE = 0.03  # metres
 
 @register_task
 class ReachTool(PickTool):
+    """Reach for the named tool: the simplest task, shaped for RL. (`workbench_gym/ReachTool-v0`)
+
+    **Task description:** Move the gripper to the grasp point of one tool named by a referring expression.
+
+    **Randomizations:** Each `reset(seed=)` samples the bench: `n_tools` tools of random category, size and colour
+    at random poses (packed by `density`), the bins and the small-parts tray; then the goal tool, as in PickTool.
+    The instruction's phrasing comes from `instruction_split`'s templates; `variant_split="unseen"` makes goals
+    held-out size x colour variants.
+
+    **Success conditions:** The gripper within 3 cm of the tool's grasp point (or holding the tool); the dense
+    reward grows as it nears.
+    """
+
     name = "ReachTool"
     max_episode_steps = 50
     goal_size = 6

@@ -10,8 +10,8 @@ from workbench_gym.envs.grasping import fingers_touching, grasp_point
 from workbench_gym.scenes.spec import ObjectSpec
 from workbench_gym.sim.world import World
 
-if TYPE_CHECKING:  # placement's tasks import these terms
-    from workbench_gym.envs.tasks.placement import Zone
+if TYPE_CHECKING:
+    from workbench_gym.scenes.zones import Zone
 
 #: Distance scale of the tanh terms: the credit is 0.76 at 5 cm, 0.24 at 20 cm.
 SCALE = 5.0

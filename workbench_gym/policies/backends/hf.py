@@ -1,7 +1,7 @@
 """Hugging Face `transformers` models as a backend, loaded offline from a local path or the user's HF cache.
 
 Three kinds of model, each optional:
-- a scorer (CLIP, SigLIP): ranks class-agnostic RGB-D proposals (`policies.native.proposals.propose`) by how well
+- a scorer (CLIP, SigLIP): ranks class-agnostic RGB-D proposals (`policies.perception.propose`) by how well
   their crops match the phrase, and labels each crop with the closest catalog category;
 - a detector (OWLv2, OWL-ViT, Grounding-DINO): open-vocabulary boxes for the phrase, straight from the image;
 - a chat VLM (SmolVLM/Idefics3, Qwen2.5-VL, anything `AutoModelForImageTextToText` loads with a chat template):
@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from workbench_gym.policies.backend import Backend, PlanStep, Region, View
+from workbench_gym.language.task import StructuredTask
+from workbench_gym.policies.backend import Backend, Region, View
 from workbench_gym.policies.backends.prompts import SYSTEM_PROMPT, answer_prompt, ground_prompt, plan_prompt
-from workbench_gym.policies.backends.replies import COORDINATES, MalformedReply, parse_regions, parse_steps
+from workbench_gym.policies.backends.replies import COORDINATES, MalformedReply, parse_regions, parse_task
 from workbench_gym.scenes.catalog import CATALOG
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ class ClipScorer:
         if key in self._frames:
             self._frames.move_to_end(key)
             return self._frames[key]
-        from workbench_gym.policies.native.proposals import propose
+        from workbench_gym.policies.perception import propose
 
         proposals = propose(view.rgb, view.depth, view.intrinsics, view.extrinsics)
         crops = labels = None
@@ -294,13 +295,13 @@ class HFBackend:
             return self.chat.generate(view.rgb, answer_prompt(question))
         return self._fallback_backend("answer").answer(view, question)
 
-    def plan(self, view: View, instruction: str) -> list[PlanStep] | None:
-        """The chat model's JSON plan; None (the planner parses the instruction) without one or on a bad reply."""
+    def plan(self, view: View, instruction: str) -> StructuredTask | None:
+        """The chat model's structured task (JSON); None (the planner reads the instruction) without one or on a bad reply."""
         if not self.chat:
             return None
         reply = self.chat.generate(view.rgb, plan_prompt(instruction))
         try:
-            return parse_steps(reply) or None
+            return parse_task(reply)
         except MalformedReply as err:
             log.warning("hf chat model gave no usable plan for %r: %s", instruction, err)
             return None

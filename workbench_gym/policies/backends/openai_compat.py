@@ -1,8 +1,9 @@
 """A backend that asks any OpenAI-compatible chat-completions server with image input (vLLM, Ollama, SGLang,
 `workbench-gym serve`), and falls back to a local backend when the server is down, slow or talks nonsense.
 
-The HTTP call is stdlib `http.client` rather than the `openai` package: the robot needs one hard bound on the
-whole call (all retries, a server that trickles bytes), and no implicit settings read from OPENAI_* variables.
+The HTTP call is stdlib `http.client` (see `transport`) rather than the `openai` package: the robot needs one hard
+bound on the whole call (all retries, a server that trickles bytes, the fallback's answer), and no implicit settings
+read from OPENAI_* variables.
 """
 
 from __future__ import annotations
@@ -11,21 +12,24 @@ import http.client
 import json
 import logging
 import os
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from workbench_gym.policies.backend import Backend, PlanStep, Region, View
+from workbench_gym.language.task import StructuredTask
+from workbench_gym.policies.backend import Backend, Region, View
 from workbench_gym.policies.backends.prompts import SYSTEM_PROMPT, answer_prompt, ground_prompt, plan_prompt
-from workbench_gym.policies.backends.replies import COORDINATES, MalformedReply, parse_regions, parse_steps
+from workbench_gym.policies.backends.replies import COORDINATES, MalformedReply, parse_regions, parse_task
+from workbench_gym.policies.backends.transport import DeadlineExceeded, post
 from workbench_gym.policies.backends.wire import image_data_url, view_payload
 
 log = logging.getLogger(__name__)
 
 #: Statuses worth another try: the server is busy or briefly broken, not refusing the request itself.
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+#: Largest reply body read: a chat completion with 100 regions and their masks is well under 1 MB.
+MAX_REPLY_BYTES = 16 * 2**20
 
 
 class RemoteError(RuntimeError):
@@ -39,8 +43,9 @@ class OpenAICompatConfig:
     base_url: str = "http://127.0.0.1:8000/v1"
     model: str = "workbench-native"
     api_key_env: str | None = "OPENAI_API_KEY"  # name of the variable holding the key; the key itself never passes here
-    timeout_s: float = 10.0  # one request
-    total_timeout_s: float = 20.0  # one ground/answer/plan call, all retries and backoff included
+    timeout_s: float = 10.0  # one connect, send or read of a request
+    total_timeout_s: float = 20.0  # one ground/answer/plan call: all retries and backoff, and the fallback's answer
+    fallback_reserve_s: float = 0.5  # of total_timeout_s, kept for the fallback to answer (when one is configured)
     retries: int = 2  # further tries after the first, on connection errors, timeouts and busy statuses
     backoff_s: float = 0.25  # wait before the first retry, doubled for each next one
     max_tokens: int = 512
@@ -60,6 +65,8 @@ class OpenAICompatConfig:
         for name in ("timeout_s", "total_timeout_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not 0 <= self.fallback_reserve_s < self.total_timeout_s:
+            raise ValueError(f"fallback_reserve_s must be in [0, total_timeout_s={self.total_timeout_s}), got {self.fallback_reserve_s}")
         if self.retries < 0 or self.backoff_s < 0:
             raise ValueError(f"retries and backoff_s must be >= 0, got {self.retries} and {self.backoff_s}")
 
@@ -82,8 +89,10 @@ class OpenAICompatBackend:
         if config is not None and options:
             raise ValueError(f"pass either config or options, not both (got options {sorted(options)})")
         self.config = config or OpenAICompatConfig(**options)
-        self._key = os.environ.get(self.config.api_key_env, "") if self.config.api_key_env else ""
-        self._fallback = fallback_backend  # else built from config.fallback on first need
+        self._key = api_key(self.config.api_key_env)
+        self._fallback = fallback_backend
+        if self.config.fallback is not None:
+            self._fallback_backend()  # built now, not on first need: loading a model takes seconds, beyond a call's bound
         self._down_until = 0.0
         self._encoded: tuple[View | None, str, dict | None] = (None, "", None)
         self.stats = CallStats()
@@ -102,12 +111,12 @@ class OpenAICompatBackend:
         reply = self._ask(view, answer_prompt(question), _plain_text)
         return reply if reply is not None else self._fallback_backend().answer(view, question)
 
-    def plan(self, view: View, instruction: str) -> list[PlanStep] | None:
-        """The server's JSON plan (None when it leaves planning to the planner); the fallback's when it fails."""
-        reply = self._ask(view, plan_prompt(instruction), parse_steps)
+    def plan(self, view: View, instruction: str) -> StructuredTask | None:
+        """The server's structured task (None when it leaves reading to the planner); the fallback's when it fails."""
+        reply = self._ask(view, plan_prompt(instruction), lambda text: (parse_task(text),))  # a 1-tuple: None is an answer
         if reply is None:
             return self._fallback_backend().plan(view, instruction)
-        return reply or None
+        return reply[0]
 
     # -- transport -----------------------------------------------------------------------------------------------
 
@@ -169,18 +178,19 @@ class OpenAICompatBackend:
         return body
 
     def _complete(self, body: dict) -> str:
-        """The first choice's message content, retrying transient failures with backoff until the total bound."""
-        deadline = time.monotonic() + self.config.total_timeout_s
+        """The first choice's message content, retrying transient failures with backoff until the remote bound:
+        `total_timeout_s`, less `fallback_reserve_s` when a fallback will answer instead."""
+        reserve = self.config.fallback_reserve_s if self.config.fallback is not None or self._fallback is not None else 0.0
+        deadline = time.monotonic() + self.config.total_timeout_s - reserve
         data = json.dumps(body).encode()
         wait = self.config.backoff_s
         errors = []
         for attempt in range(self.config.retries + 1):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if deadline - time.monotonic() <= 0:
                 break
             try:
-                status, payload = self._post(data, min(self.config.timeout_s, remaining), deadline)
-            except (OSError, http.client.HTTPException, TimeoutError) as err:
+                status, payload = self._post(data, deadline)
+            except (OSError, http.client.HTTPException) as err:  # TimeoutError is an OSError
                 errors.append(f"attempt {attempt + 1}: {type(err).__name__}: {err}")
             else:
                 if status == 200:
@@ -195,40 +205,35 @@ class OpenAICompatBackend:
                 wait *= 2
         raise RemoteError("; ".join(errors) or f"no attempt fitted in total_timeout_s={self.config.total_timeout_s}")
 
-    def _post(self, data: bytes, timeout: float, deadline: float) -> tuple[int, bytes]:
-        parts = urlsplit(self.config.base_url)
-        connection_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        connection = connection_type(parts.hostname, parts.port, timeout=timeout)
+    def _post(self, data: bytes, deadline: float) -> tuple[int, bytes]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._key:
             headers["Authorization"] = f"Bearer {self._key}"
+        url = self.config.base_url.rstrip("/") + "/chat/completions"
         try:
-            connection.request("POST", parts.path.rstrip("/") + "/chat/completions", body=data, headers=headers)
-            sock = connection.sock  # getresponse() drops the connection's reference when the server closes after replying
-            response = connection.getresponse()
-            chunks = []
-            while True:  # read in pieces so a server trickling bytes still meets the deadline
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise socket.timeout
-                sock.settimeout(min(timeout, remaining))
-                chunk = response.read1(65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-            return response.status, b"".join(chunks)
-        except socket.timeout:
-            if time.monotonic() >= deadline - 0.01:
+            return post(url, data, headers, self.config.timeout_s, deadline, MAX_REPLY_BYTES)
+        except TimeoutError as err:
+            if isinstance(err, DeadlineExceeded) or time.monotonic() >= deadline - 0.01:
                 raise TimeoutError(f"no complete reply within the total time bound of {self.config.total_timeout_s} s") from None
-            raise TimeoutError(f"no reply within timeout_s={timeout:.2f} s") from None
-        finally:
-            connection.close()
+            raise TimeoutError(f"no reply within timeout_s={self.config.timeout_s:.2f} s") from None
 
     def _redact(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text
 
     def __repr__(self) -> str:  # the key stays out of reprs, logs and tracebacks
         return f"OpenAICompatBackend(base_url={self.config.base_url!r}, model={self.config.model!r}, fallback={self._fallback_name()!r})"
+
+
+def api_key(variable: str | None) -> str:
+    """The API key held in the environment variable `variable` ("" when unset or not asked for), with surrounding
+    whitespace stripped (an .env file with Windows line endings leaves a trailing \\r); `ValueError`, which never
+    shows the key, when it still holds characters an HTTP header cannot carry."""
+    key = os.environ.get(variable, "").strip() if variable else ""
+    bad = sum(not "!" <= c <= "~" for c in key)  # printable ASCII, no spaces: what a bearer token is made of
+    if bad:
+        raise ValueError(f"the API key in ${variable} holds {bad} character(s) an HTTP header cannot carry (whitespace, "
+                         "control characters or non-ASCII inside it); fix the variable (the key is not shown here)")
+    return key
 
 
 def _content(payload: bytes) -> str:

@@ -1,28 +1,37 @@
-"""Turn a chat model's reply into `Region`s and `PlanStep`s, repairing the usual JSON slips, and back again.
+"""Turn a chat model's reply into `Region`s and a `StructuredTask`, repairing the usual JSON slips, and back again.
 
 Models wrap JSON in code fences and prose, use single quotes or Python literals, leave trailing commas, or stop
-mid-object when they run out of tokens. `extract_json` repairs those; what still does not fit the schema raises
-`MalformedReply`, so a caller can fall back instead of acting on garbage.
+mid-object when they run out of tokens. `extract_json` repairs those with `json-repair`; what still does not fit the
+schema raises `MalformedReply`, so a caller can fall back instead of acting on garbage. Regions with non-finite
+numbers are dropped, and a reply is cut to its best `MAX_REGIONS` regions before any mask is decoded.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
+import json_repair
 import numpy as np
+from pycocotools import mask as mask_utils
 
-from workbench_gym.policies.backend import PLAN_VERBS, PlanStep, Region
+from workbench_gym.language.task import StructuredTask
+from workbench_gym.language.vocabulary import canonical_task
+from workbench_gym.policies.backend import Region
 
 #: Coordinate conventions a model may answer in: pixels of the image sent, 0..1000 (Qwen2-VL), or 0..1.
 COORDINATES = {"pixels": None, "norm1000": 1000.0, "norm1": 1.0}
 #: Half size in pixels of the box made around a point when a model gives a point but no box.
 POINT_BOX_HALF = 8
+#: Regions kept of one grounding reply, best first: more than a scene holds (40 tools, 8 containers). A reply of
+#: 20,000 regions cost the planner 33 s a decision before this cap.
+MAX_REGIONS = 64
+#: Longest reply body `json-repair` is asked to mend (pure Python: about 0.5 s per 300 kB); longer ones must parse.
+MAX_REPAIR_CHARS = 100_000
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
-_TRAILING_COMMA = re.compile(r",\s*([}\]])")
-_PY_LITERALS = {"True": "true", "False": "false", "None": "null"}
 
 
 class MalformedReply(ValueError):
@@ -37,54 +46,36 @@ def extract_json(text: str) -> Any:
     if not starts:
         raise MalformedReply(f"no JSON object or array in reply {text[:120]!r}")
     body = body[min(starts):]
-    decoder = json.JSONDecoder()
     try:
-        return decoder.raw_decode(body)[0]  # raw_decode ignores prose after the JSON
-    except json.JSONDecodeError:
+        return json.JSONDecoder().raw_decode(body)[0]  # raw_decode ignores prose after the JSON
+    except (json.JSONDecodeError, RecursionError):
         pass
-    repaired = _repair(body)
+    if len(body) > MAX_REPAIR_CHARS:
+        raise MalformedReply(f"invalid JSON of {len(body)} characters in reply {text[:120]!r}: too long to repair")
     try:
-        return decoder.raw_decode(repaired)[0]
-    except json.JSONDecodeError as err:
-        raise MalformedReply(f"unrepairable JSON in reply {text[:120]!r}: {err.msg}") from None
-
-
-def _repair(body: str) -> str:
-    """Fix single quotes, Python literals, trailing commas and unclosed brackets (a reply cut off by max_tokens)."""
-    if '"' not in body:
-        body = body.replace("'", '"')
-    body = re.sub(r"\b(True|False|None)\b", lambda m: _PY_LITERALS[m.group(1)], body)
-    stack: list[str] = []
-    in_string = escaped = False
-    end = len(body)
-    for i, char in enumerate(body):
-        if in_string:
-            escaped = char == "\\" and not escaped
-            in_string = escaped or char != '"'
-            continue
-        if char == '"':
-            in_string = True
-        elif char in "{[":
-            stack.append("}" if char == "{" else "]")
-        elif char in "}]":
-            if not stack:
-                end = i
-                break
-            stack.pop()
-            if not stack:
-                end = i + 1
-                break
-    body = body[:end] + ('"' if in_string else "")
-    body = re.sub(r"[,:]\s*$", "", body.rstrip()) + "".join(reversed(stack))
-    return _TRAILING_COMMA.sub(r"\1", body)
+        data = json_repair.loads(body)
+    except (ValueError, RecursionError) as err:
+        raise MalformedReply(f"unrepairable JSON in reply {text[:120]!r}: {err}") from None
+    if not isinstance(data, (dict, list)):
+        raise MalformedReply(f"unrepairable JSON in reply {text[:120]!r}")
+    return data
 
 
 def _numbers(value: Any, count: int) -> list[float] | None:
+    """`count` finite numbers, or None."""
     if not isinstance(value, (list, tuple)) or len(value) != count:
         return None
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value):
         return None
     return [float(v) for v in value]
+
+
+def _score(item: dict) -> float | None:
+    """The item's score clipped to [0, 1]; 1.0 when it gives no number (the model asserted it); None for NaN or inf."""
+    score = item.get("score", item.get("confidence"))
+    if isinstance(score, bool) or not isinstance(score, (int, float)):
+        return 1.0
+    return min(max(float(score), 0.0), 1.0) if math.isfinite(score) else None
 
 
 def _region_items(data: Any) -> list[Any]:
@@ -99,94 +90,99 @@ def _region_items(data: Any) -> list[Any]:
 
 
 def parse_regions(text: str, width: int, height: int, coordinates: str = "pixels") -> list[Region]:
-    """Regions from a grounding reply, clipped to the image and sorted best first.
+    """Regions from a grounding reply, clipped to the image, sorted best first, at most `MAX_REGIONS` of them.
 
     Accepts {"regions": [...]}, a bare list, and the keys box/bbox/bbox_2d and point/point_2d (Qwen2.5-VL's names).
     A region without a score gets 1.0 (the model asserted it); with only a point it gets a small box around it.
-    An empty list is a valid "not there"; a reply with entries but none usable raises MalformedReply.
+    Regions with NaN or infinite numbers are dropped. An empty list is a valid "not there"; a reply with entries
+    but none usable raises MalformedReply.
     """
     if coordinates not in COORDINATES:
         raise ValueError(f"unknown coordinates {coordinates!r}: expected one of {sorted(COORDINATES)}")
-    scale = COORDINATES[coordinates]
     items = _region_items(extract_json(text))
+    scored = [(score, i, item) for i, item in enumerate(items) if isinstance(item, dict) and (score := _score(item)) is not None]
+    scored.sort(key=lambda entry: (-entry[0], entry[1]))  # best first; stable for equal scores
     regions = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        box = next((_numbers(item.get(k), 4) for k in ("box", "bbox", "bbox_2d") if k in item), None)
-        point = next((_numbers(item.get(k), 2) for k in ("point", "point_2d") if k in item), None)
-        if scale:
-            box = box and [v / scale * (width if i % 2 == 0 else height) for i, v in enumerate(box)]
-            point = point and [point[0] / scale * width, point[1] / scale * height]
-        if box is None and point is not None:
-            box = [point[0] - POINT_BOX_HALF, point[1] - POINT_BOX_HALF, point[0] + POINT_BOX_HALF, point[1] + POINT_BOX_HALF]
-        if box is None:
-            continue
-        x0, x1 = sorted(int(round(min(max(v, 0), width))) for v in (box[0], box[2]))
-        y0, y1 = sorted(int(round(min(max(v, 0), height))) for v in (box[1], box[3]))
-        if x1 <= x0 or y1 <= y0:
-            continue
-        if point is not None:
-            point = (int(min(max(round(point[0]), 0), width - 1)), int(min(max(round(point[1]), 0), height - 1)))
-        score = item.get("score", item.get("confidence", 1.0))
-        score = float(min(max(score, 0.0), 1.0)) if isinstance(score, (int, float)) else 1.0
-        mask = decode_mask(item["mask"]) if isinstance(item.get("mask"), dict) else None
-        if mask is not None and mask.shape != (height, width):
-            mask = None  # a mask for another image size cannot be trusted
-        regions.append(Region((x0, y0, x1, y1), score, mask, str(item.get("label", "")), point))
+    for score, _, item in scored:
+        region = _region(item, score, width, height, COORDINATES[coordinates])
+        if region is not None:
+            regions.append(region)
+            if len(regions) == MAX_REGIONS:
+                break
     if items and not regions:
-        raise MalformedReply(f"no usable region (box of 4 numbers inside the image) in reply {text[:120]!r}")
-    return sorted(regions, key=lambda r: -r.score)
+        raise MalformedReply(f"no usable region (box of 4 finite numbers inside the image) in reply {text[:120]!r}")
+    return regions
 
 
-def parse_steps(text: str) -> list[PlanStep]:
-    """Plan steps from a plan reply ({"steps": [...]} or a bare list).
+def _region(item: dict, score: float, width: int, height: int, scale: float | None) -> Region | None:
+    """One reply item as a Region, or None when it has no usable box or point."""
+    box = next((_numbers(item.get(k), 4) for k in ("box", "bbox", "bbox_2d") if k in item), None)
+    point = next((_numbers(item.get(k), 2) for k in ("point", "point_2d") if k in item), None)
+    if scale:
+        box = box and [v / scale * (width if i % 2 == 0 else height) for i, v in enumerate(box)]
+        point = point and [point[0] / scale * width, point[1] / scale * height]
+    if box is None and point is not None:
+        box = [point[0] - POINT_BOX_HALF, point[1] - POINT_BOX_HALF, point[0] + POINT_BOX_HALF, point[1] + POINT_BOX_HALF]
+    if box is None:
+        return None
+    x0, x1 = sorted(int(round(min(max(v, 0), width))) for v in (box[0], box[2]))
+    y0, y1 = sorted(int(round(min(max(v, 0), height))) for v in (box[1], box[3]))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    if point is not None:
+        point = (int(min(max(round(point[0]), 0), width - 1)), int(min(max(round(point[1]), 0), height - 1)))
+    mask = decode_mask(item["mask"], (height, width)) if isinstance(item.get("mask"), dict) else None
+    return Region((x0, y0, x1, y1), score, mask, str(item.get("label", ""))[:100], point)
 
-    An empty list means the model leaves planning to the caller; entries of which none is usable raise MalformedReply.
+
+def parse_task(text: str) -> StructuredTask | None:
+    """The structured task of a plan reply (`StructuredTask.to_dict()`'s shape, bare or under "task"), its words put
+    into catalog names; None for an empty object (the model leaves reading the instruction to the planner).
+
+    A reply that does not fit the schema raises MalformedReply naming what is wrong.
     """
     data = extract_json(text)
-    items = data.get("steps", data.get("plan")) if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        raise MalformedReply(f"expected an object with a 'steps' list in reply {text[:120]!r}")
-    steps = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        verb = str(item.get("verb", item.get("action", ""))).strip().lower()
-        if verb not in PLAN_VERBS:
-            continue
-        target, extra = str(item.get("target", item.get("object", "")) or ""), str(item.get("text", "") or "")
-        if verb in ("pick", "place") and not target:
-            continue
-        steps.append(PlanStep(verb, target, extra))
-    if items and not steps:
-        raise MalformedReply(f"no usable step (verb one of {PLAN_VERBS}) in reply {text[:120]!r}")
-    return steps
+    if isinstance(data, dict) and set(data) == {"task"}:
+        data = data["task"]
+    if data == {}:
+        return None
+    try:
+        return canonical_task(StructuredTask.from_dict(data))
+    except (TypeError, ValueError) as err:
+        raise MalformedReply(f"not a structured task ({err}) in reply {text[:120]!r}") from None
 
 
 def encode_mask(mask: np.ndarray) -> dict:
-    """A boolean mask as uncompressed COCO-style run lengths (column-major, starting with a run of zeros)."""
-    flat = np.asarray(mask, dtype=bool).ravel(order="F")
-    changes = np.flatnonzero(np.diff(flat.astype(np.int8))) + 1
-    bounds = np.concatenate([[0], changes, [flat.size]])
-    counts = np.diff(bounds).tolist()
-    if flat.size and flat[0]:
-        counts = [0, *counts]
-    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": counts}
+    """A boolean mask as COCO compressed RLE with the counts as text (JSON-ready)."""
+    rle = mask_utils.encode(np.asfortranarray(np.asarray(mask, dtype=np.uint8)))
+    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
 
 
-def decode_mask(rle: dict) -> np.ndarray | None:
-    """The mask `encode_mask` wrote, or None when the run lengths do not fit the size."""
+def decode_mask(rle: dict, shape: tuple[int, int] | None = None) -> np.ndarray | None:
+    """The (H, W) bool mask of a COCO RLE, compressed (text counts) or uncompressed (a list of run lengths); None when
+    it is not a well-formed RLE of `shape` (checked before anything is decoded, so a forged size allocates nothing)."""
     try:
-        height, width = (int(v) for v in rle["size"])
-        counts = [int(c) for c in rle["counts"]]
+        size = [int(v) for v in rle["size"]]
+        counts = rle["counts"]
     except (KeyError, TypeError, ValueError):
         return None
-    if sum(counts) != height * width or any(c < 0 for c in counts):
+    if len(size) != 2 or min(size) < 1 or (shape is not None and tuple(size) != tuple(shape)):
         return None
-    values = np.zeros(len(counts), dtype=bool)
-    values[1::2] = True
-    return np.repeat(values, counts).reshape((height, width), order="F")
+    if isinstance(counts, list):  # uncompressed: the run lengths must fill the image exactly
+        if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts) or sum(counts) != size[0] * size[1]:
+            return None
+        return mask_utils.decode(mask_utils.frPyObjects({"size": size, "counts": counts}, *size)).astype(bool)
+    if not isinstance(counts, str):
+        return None
+    compressed = {"size": size, "counts": counts.encode("ascii", "replace")}
+    try:
+        mask = mask_utils.decode(compressed)
+    except ValueError:  # pycocotools refuses runs that overflow the image
+        return None
+    # Runs that fall short of the image leave the rest undefined: only an RLE that re-encodes to itself is whole.
+    if mask_utils.encode(mask)["counts"] != compressed["counts"]:
+        return None
+    return mask.astype(bool)
 
 
 def regions_to_json(regions: list[Region]) -> str:
@@ -202,6 +198,6 @@ def regions_to_json(regions: list[Region]) -> str:
     return json.dumps({"regions": items})
 
 
-def steps_to_json(steps: list[PlanStep] | None) -> str:
-    """The plan reply `parse_steps` reads; None (leave parsing to the planner) becomes an empty list."""
-    return json.dumps({"steps": [{"verb": s.verb, "target": s.target, "text": s.text} for s in steps or []]})
+def task_to_json(task: StructuredTask | None) -> str:
+    """The plan reply `parse_task` reads; None (leave reading to the planner) becomes an empty object."""
+    return task.to_json() if task is not None else "{}"

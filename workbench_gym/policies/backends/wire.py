@@ -41,6 +41,10 @@ def image_data_url(rgb: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(rgb)).decode("ascii")
 
 
+#: Largest image decoded (width x height): a few kB of PNG can declare gigapixels.
+MAX_IMAGE_PIXELS = 4096 * 4096
+
+
 def decode_image(url: str) -> np.ndarray:
     """The RGB image in a base64 data URL (PNG, JPEG, anything Pillow reads); ValueError for other URLs."""
     if not url.startswith("data:image/") or ";base64," not in url:
@@ -48,6 +52,8 @@ def decode_image(url: str) -> np.ndarray:
     try:
         data = base64.b64decode(url.split(";base64,", 1)[1], validate=True)
         with _pil().open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:  # checked on the header, before decoding
+                raise ValueError(f"the image is {image.width}x{image.height}; at most {MAX_IMAGE_PIXELS} pixels are decoded")
             return np.asarray(image.convert("RGB"))
     except (binascii.Error, OSError) as err:
         raise ValueError(f"image data URL does not hold a readable image: {err}") from None
@@ -85,12 +91,18 @@ def view_from_payload(rgb: np.ndarray, payload: dict | None) -> View:
         raise ValueError(f"workbench_view needs 'intrinsics' (3x3) and 'extrinsics' (4x4): {err}") from None
     depth = None
     if payload.get("depth_f32_zlib"):
+        shape = payload.get("depth_shape")
+        if not isinstance(shape, list) or shape != [height, width]:  # checked before inflating anything
+            raise ValueError(f"workbench_view depth_shape is {shape!r}, expected the image's {[height, width]}")
+        expected = 4 * height * width
         try:
-            data = zlib.decompress(base64.b64decode(payload["depth_f32_zlib"], validate=True))
-        except (binascii.Error, zlib.error) as err:
+            inflater = zlib.decompressobj()
+            data = inflater.decompress(base64.b64decode(payload["depth_f32_zlib"], validate=True), expected)  # inflate no further
+            complete = inflater.eof and not inflater.unconsumed_tail
+        except (binascii.Error, zlib.error, TypeError) as err:
             raise ValueError(f"workbench_view depth_f32_zlib is not base64 zlib data: {err}") from None
-        if list(payload.get("depth_shape", [])) != [height, width] or len(data) != 4 * height * width:
-            shape = payload.get("depth_shape")
-            raise ValueError(f"workbench_view depth is {shape} ({len(data)} bytes), expected the image's {[height, width]}")
+        if len(data) != expected or not complete:
+            raise ValueError(f"workbench_view depth inflates to {'more than ' if not complete else ''}{len(data)} bytes, "
+                             f"expected {expected} (float32 {height}x{width})")
         depth = np.frombuffer(data, dtype="<f4").reshape(height, width)
     return View(rgb, depth, intrinsics, extrinsics, str(payload.get("camera", "front")))

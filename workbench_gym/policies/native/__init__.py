@@ -1,6 +1,7 @@
 """The native (default, offline) VLM backend: RGB-D proposals + a small CLIP-style crop encoder aligned with MiniLM.
 
-`NativeBackend` is imported lazily so that `proposals` (numpy and scipy only) can be used without torch.
+`NativeBackend` is imported lazily so that the package imports without torch. The proposals it encodes are
+`policies.perception`'s (numpy and scipy only).
 """
 
 from __future__ import annotations

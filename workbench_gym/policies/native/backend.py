@@ -18,12 +18,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from workbench_gym.policies.backend import PlanStep, Region, View
+from workbench_gym.language.grammar import Query, parse_phrase
+from workbench_gym.language.reader import read_instruction
+from workbench_gym.language.task import StructuredTask
+from workbench_gym.language.vocabulary import category_texts
+from workbench_gym.policies.backend import Region, View
 from workbench_gym.policies.native.features import features
 from workbench_gym.policies.native.model import DEFAULT_WEIGHTS, GroundingModel
-from workbench_gym.policies.native.proposals import FrameAnalysis, ProposalConfig, analyse
 from workbench_gym.policies.native.text import TextEncoder, shared_encoder
-from workbench_gym.policies.native.vocabulary import CATEGORIES, COLOUR_WORDS, Query, category_texts, parse
+from workbench_gym.policies.native.vocabulary import CATEGORIES, COLOUR_WORDS
+from workbench_gym.policies.perception.proposals import FrameAnalysis, ProposalConfig, analyse
 from workbench_gym.scenes.catalog import CATALOG
 
 SPATIAL_FRAMES = ("robot", "image")
@@ -64,7 +68,7 @@ class _Frame:
 
 
 class NativeBackend:
-    """Our offline grounding model behind the `Backend` protocol; `plan` leaves parsing to the planner."""
+    """Our offline grounding model behind the `Backend` protocol; `plan` reads the instruction with our offline reader."""
 
     name = "native"
 
@@ -144,7 +148,7 @@ class NativeBackend:
             return score, None
         fit = np.flatnonzero(score >= _FIT * score.max())
         if query.relation:
-            anchor_scores, anchor = self.resolve(frame, parse(query.anchor))
+            anchor_scores, anchor = self.resolve(frame, parse_phrase(query.anchor))
             if anchor is not None:
                 fit = fit[fit != anchor]
                 if query.relation == "nearest":
@@ -171,7 +175,7 @@ class NativeBackend:
     def ground(self, view: View, phrase: str) -> list[Region]:
         """Every proposal as a region, the one the phrase picks first; others keep their own score."""
         frame = self.frame(view)
-        query = parse(phrase)
+        query = parse_phrase(phrase)
         score, chosen = self.resolve(frame, query)
         if chosen is None:
             return []
@@ -197,13 +201,14 @@ class NativeBackend:
                 return getattr(self, f"_answer_{kind}")(frame, *m.groups())
         return self._caption(frame)
 
-    def plan(self, view: View, instruction: str) -> list[PlanStep] | None:
-        return None
+    def plan(self, view: View, instruction: str) -> StructuredTask | None:
+        """The instruction read by the offline instruction reader (`language.reader`): the view is not needed."""
+        return read_instruction(instruction)
 
     # --- answers -----------------------------------------------------------------------------
     def _matching(self, frame: _Frame, noun: str) -> np.ndarray:
         """Indices of proposals the noun phrase (colour included) describes with probability over one half."""
-        query = parse(noun)
+        query = parse_phrase(noun)
         score = self.phrase_scores(frame, query)
         return np.flatnonzero(score >= 0.5)
 
@@ -214,12 +219,12 @@ class NativeBackend:
         return "yes" if len(self._matching(frame, noun)) else "no"
 
     def _answer_colour(self, frame: _Frame, noun: str) -> str:
-        _, chosen = self.resolve(frame, parse(noun))
+        _, chosen = self.resolve(frame, parse_phrase(noun))
         return "unknown" if chosen is None else COLOUR_WORDS[int(frame.colour_probs[chosen].argmax())]
 
     def _answer_spatial(self, frame: _Frame, a: str, relation: str, b: str) -> str:
-        _, first = self.resolve(frame, parse(a))
-        _, second = self.resolve(frame, parse(b))
+        _, first = self.resolve(frame, parse_phrase(a))
+        _, second = self.resolve(frame, parse_phrase(b))
         if first is None or second is None:
             return "I cannot find both"
         left = frame.leftness[first] > frame.leftness[second]

@@ -2,14 +2,14 @@
 
 The crop is the proposal's box made square and padded, sampled at `CROP` x `CROP` pixels (nearest
 neighbour: cheap, and it keeps the mask crisp). Geometry is measured in metres from depth, so a far
-screwdriver and a near one give the same numbers.
+screwdriver and a near one, or one seen at 256x256 and at 384x384, give the same numbers.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from workbench_gym.policies.native.proposals import Proposal
+from workbench_gym.policies.perception.proposals import Proposal
 
 CROP = 32
 CROP_CHANNELS = 5  # R, G, B, height above the bench, mask
@@ -36,11 +36,13 @@ def crop(rgb: np.ndarray, height: np.ndarray, proposal: Proposal) -> np.ndarray:
 
 
 def geometry(proposal: Proposal) -> np.ndarray:
-    """Measured length, width, height (log metres), their ratios, fill, and whether it was split as a container."""
+    """Measured length, width, height and area on the bench (log metres, m²), ratios, fill, and whether it was split
+    as a container: every number in metres, so none shifts with the image's resolution as a pixel count does."""
     length, width, tall = np.maximum(proposal.extent.astype(np.float64), 1e-3)
+    area = max(proposal.area, 1e-6)
     return np.array([
         np.log(length / 0.1), np.log(width / 0.03), np.log(tall / 0.01), np.log(length / width), np.log(width / tall),
-        proposal.fill, float(proposal.is_container), np.log(proposal.mask.sum() + 1.0) / 8, length * tall / 0.003,
+        proposal.fill, float(proposal.is_container), np.log(area / 0.002) / 3, length * tall / 0.003,
     ], np.float32)
 
 

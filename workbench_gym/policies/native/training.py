@@ -10,6 +10,7 @@ objects with masks, expressions, vqa); any object with those attributes works.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -19,12 +20,14 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from workbench_gym.language.grammar import parse_phrase
+from workbench_gym.language.vocabulary import category_texts
 from workbench_gym.policies.backend import View
 from workbench_gym.policies.native.features import features
 from workbench_gym.policies.native.model import GroundingModel, ModelConfig
-from workbench_gym.policies.native.proposals import ProposalConfig, analyse
 from workbench_gym.policies.native.text import TextEncoder, shared_encoder
-from workbench_gym.policies.native.vocabulary import BANK, CATEGORIES, COLOUR_WORDS, parse, positives
+from workbench_gym.policies.native.vocabulary import BANK, CATEGORIES, COLOUR_WORDS, positives
+from workbench_gym.policies.perception.proposals import ProposalConfig, analyse
 from workbench_gym.scenes.catalog import CATALOG
 
 MATCH_IOU = 0.5
@@ -62,8 +65,9 @@ def view_of(record) -> View:
     return View(record.rgb, record.depth, record.intrinsics, record.extrinsics, record.camera)
 
 
-def examples_from_records(records: Iterable, config: ProposalConfig = ProposalConfig(), progress: bool = True) -> Examples:
+def examples_from_records(records: Iterable, config: ProposalConfig | None = None, progress: bool = True) -> Examples:
     """Proposals of every record, cut as the backend cuts them, labelled by overlap with the annotated masks."""
+    config = config or ProposalConfig()
     from tqdm import tqdm
 
     crops, geos, cats, cols = [], [], [], []
@@ -90,11 +94,30 @@ def examples_from_records(records: Iterable, config: ProposalConfig = ProposalCo
     return Examples(torch.cat(crops), torch.cat(geos), torch.tensor(cats), torch.tensor(cols))
 
 
-def new_model(text_encoder: TextEncoder | None = None, config: ModelConfig = ModelConfig(), seed: int = 0) -> GroundingModel:
-    """An untrained model carrying the MiniLM embeddings of the phrase bank."""
+def new_model(text_encoder: TextEncoder | None = None, config: ModelConfig = ModelConfig(), seed: int = 0,
+              bank: tuple[str, ...] = BANK) -> GroundingModel:
+    """An untrained model carrying the MiniLM embeddings of the phrase bank (`without_categories` gives a smaller one)."""
     torch.manual_seed(seed)
-    embeddings = torch.from_numpy((text_encoder or shared_encoder()).encode(list(BANK)))
-    return GroundingModel(config, BANK, embeddings)
+    embeddings = torch.from_numpy((text_encoder or shared_encoder()).encode(list(bank)))
+    return GroundingModel(config, bank, embeddings)
+
+
+def without_categories(examples: Examples, categories: Iterable[str]) -> tuple[Examples, tuple[str, ...]]:
+    """Examples and a phrase bank for a model that never learns these categories (zero-shot at test time).
+
+    The crops of their objects are dropped, and so are the bank phrases that name only them ("claw hammer", "nail
+    hammer"; "pliers" stays while another pliers category is trained): the backend then embeds those words with the
+    text encoder alone, as it does any phrase outside the bank.
+    """
+    categories = tuple(categories)
+    unknown = [c for c in categories if c not in CATEGORIES]
+    if unknown:
+        raise ValueError(f"unknown categories {unknown}; expected some of {list(CATEGORIES)}")
+    keep = ~torch.isin(examples.category, torch.tensor([CATEGORIES.index(c) for c in categories], dtype=examples.category.dtype))
+    kept = Examples(examples.crops[keep], examples.geometry[keep], examples.category[keep], examples.colour[keep])
+    named_by_others = {t for c in CATEGORIES if c not in categories for t in category_texts(c)}
+    only_theirs = {t for c in categories for t in category_texts(c)} - named_by_others
+    return kept, tuple(t for t in BANK if t not in only_theirs)
 
 
 def _augment(crops: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -142,7 +165,7 @@ def train(model: GroundingModel, examples: Examples, epochs: int = 12, batch_siz
 
 def expression_kind(text: str) -> str:
     """Which kind of referring expression this is, for per-kind accuracy (see EXPRESSION_KINDS)."""
-    q = parse(text)
+    q = parse_phrase(text)
     if q.relation or q.order in ("leftmost", "rightmost", "middle"):
         return "spatial"
     if q.order in ("largest", "smallest"):
@@ -154,8 +177,14 @@ def expression_kind(text: str) -> str:
     return "name"
 
 
+def view_kind(camera: str) -> str:
+    """The kind of view a dataset camera is: "front", "overhead", "wrist" or "orbit" (numbered cameras share one)."""
+    return re.sub(r"_\d+$", "", camera)
+
+
 def grounding_accuracy(backend, records: Iterable, limit: int | None = None) -> dict:
-    """Top-1 accuracy of `backend.ground` on the records' referring expressions.
+    """Top-1 accuracy of `backend.ground` on the records' referring expressions, overall, per expression kind, per
+    camera and per kind of view (`view_kind`).
 
     A hit is a top region whose point lies on the target's annotated mask (where the planner would grasp);
     `iou50` also counts the top region's mask overlapping the target's with IoU >= 0.5.
@@ -191,9 +220,19 @@ def grounding_accuracy(backend, records: Iterable, limit: int | None = None) -> 
         "top1_iou50": sum(iou_hits.values()) / max(total, 1),
         "per_kind": {k: {"n": totals[k], "top1": hits[k] / totals[k]} for k in EXPRESSION_KINDS if totals[k]},
         "per_camera": {c: {"n": n, "top1": camera_hits[c] / n} for c, n in sorted(camera_totals.items())},
+        "per_view": _by_view(camera_hits, camera_totals),
         "ms_per_ground_cached": 1000 * float(np.mean(times)) if times else None,
         "ms_per_ground_new_frame": 1000 * float(np.mean(first_times)) if first_times else None,
     }
+
+
+def _by_view(hits: Counter, totals: Counter) -> dict:
+    """Top-1 per kind of view, pooling the numbered cameras of a kind."""
+    view_hits, view_totals = Counter(), Counter()
+    for camera, n in totals.items():
+        view_hits[view_kind(camera)] += hits[camera]
+        view_totals[view_kind(camera)] += n
+    return {v: {"n": n, "top1": view_hits[v] / n} for v, n in sorted(view_totals.items())}
 
 
 def vqa_accuracy(backend, records: Iterable, limit: int | None = None) -> dict:
@@ -212,4 +251,4 @@ def vqa_accuracy(backend, records: Iterable, limit: int | None = None) -> dict:
 
 
 __all__ = ["EXPRESSION_KINDS", "Examples", "examples_from_records", "expression_kind", "grounding_accuracy",
-           "new_model", "train", "view_of", "vqa_accuracy"]
+           "new_model", "train", "view_kind", "view_of", "vqa_accuracy"]

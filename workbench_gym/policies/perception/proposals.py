@@ -1,10 +1,9 @@
 """Class-agnostic object proposals from one RGB-D frame: what stands on the bench, split into instances.
 
 Only camera data is used (RGB, metric depth, K, world-to-camera extrinsics) and two facts a robot knows
-about itself: where its base is mounted and that nothing on the bench is taller than a bin. The bench
-plane is the most common height among the back-projected points; pixels above it form connected
-components; large, box-filled components are containers, and tools lying in them are split off by
-their colour.
+about itself: where its base is mounted and that nothing on the bench is taller than a bin. Pixels above
+the bench plane (`bench`) form connected components; large, box-filled components are containers, and
+tools lying in them are split off by their colour. Every measure of a proposal is in metres.
 """
 
 from __future__ import annotations
@@ -13,6 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+
+from workbench_gym.policies.perception.bench import bench_height
+from workbench_gym.policies.perception.camera import backproject, bench_area
 
 MAX_DESCRIBED_POINTS = 1500  # pixels that find a proposal's axes and middle; tools have fewer, bins are sampled
 
@@ -46,30 +48,7 @@ class Proposal:
     fill: float  # visible pixels' share of the footprint rectangle
     colour: np.ndarray  # median RGB of the mask, 0..255
     is_container: bool
-
-
-def back_project(depth: np.ndarray, intrinsics: np.ndarray, extrinsics: np.ndarray) -> np.ndarray:
-    """World xyz (H, W, 3) of every pixel from metric depth, K and the world-to-camera transform."""
-    h, w = depth.shape
-    cols, rows = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    k = np.asarray(intrinsics, dtype=np.float32)
-    cam = np.stack([(cols - k[0, 2]) * depth / k[0, 0], (rows - k[1, 2]) * depth / k[1, 1], depth], axis=-1)
-    ext = np.asarray(extrinsics, dtype=np.float32)
-    rot, trans = ext[:3, :3], ext[:3, 3]
-    return ((cam - trans) @ rot).astype(np.float32, copy=False)
-
-
-def bench_height(points: np.ndarray, bin_size: float = 0.002) -> float:
-    """Height of the dominant horizontal plane: the most common z among the points."""
-    z = points[..., 2].ravel()
-    z = z[np.isfinite(z)]
-    if z.size == 0:
-        raise ValueError("depth has no finite points; expected a metric depth image")
-    lo = float(z.min())
-    counts = np.bincount(((z - lo) / bin_size).astype(np.int64))
-    best = int(counts.argmax())
-    near = np.abs(z - (lo + (best + 0.5) * bin_size)) < bin_size
-    return float(np.median(z[near]))
+    area: float  # m² the visible pixels cover on the bench plane (as if each were a horizontal surface)
 
 
 def _depth_edges(depth: np.ndarray, jump: float | np.ndarray, both_sides: bool) -> np.ndarray:
@@ -120,21 +99,32 @@ def _footprint(mask: np.ndarray, window: tuple[slice, slice], points: np.ndarray
     return _Footprint(rows, cols, sample, mean, span, _fill(proj, lo, span))
 
 
-def _describe(mask: np.ndarray, window: tuple[slice, slice], points: np.ndarray, height: np.ndarray, rgb: np.ndarray,
-              is_container: bool, footprint: _Footprint | None = None) -> Proposal:
+@dataclass(frozen=True)
+class _Maps:
+    """Per-pixel maps of one frame that proposals are measured on."""
+
+    points: np.ndarray  # (H, W, 3) world xyz
+    height: np.ndarray  # (H, W) above the bench plane
+    rgb: np.ndarray  # (H, W, 3) uint8
+    area: np.ndarray  # (H, W) m² on the bench plane (`camera.bench_area`)
+
+
+def _describe(mask: np.ndarray, window: tuple[slice, slice], maps: _Maps, is_container: bool,
+              footprint: _Footprint | None = None) -> Proposal:
     """Measure the object whose pixels are `mask`, all inside `window` (its middle and colour from a sample of them)."""
-    fp = footprint or _footprint(mask, window, points)
+    fp = footprint or _footprint(mask, window, maps.points)
     rows, cols = fp.rows[fp.sample], fp.cols[fp.sample]
     middle = np.argmin(np.abs(cols - cols.mean()) + np.abs(rows - rows.mean()))
     return Proposal(
         mask=mask,
         box=(int(fp.cols.min()), int(fp.rows.min()), int(fp.cols.max()) + 1, int(fp.rows.max()) + 1),
         point=(int(cols[middle]), int(rows[middle])),
-        centre=np.array([*fp.mean, _quantile(points[rows, cols, 2], 0.5)], np.float32),
-        extent=np.array([fp.span.max(), fp.span.min(), _quantile(height[fp.rows, fp.cols], 0.95)], np.float32),
+        centre=np.array([*fp.mean, _quantile(maps.points[rows, cols, 2], 0.5)], np.float32),
+        extent=np.array([fp.span.max(), fp.span.min(), _quantile(maps.height[fp.rows, fp.cols], 0.95)], np.float32),
         fill=fp.fill,
-        colour=_quantile(rgb[rows, cols].astype(np.float32), 0.5),
+        colour=_quantile(maps.rgb[rows, cols].astype(np.float32), 0.5),
         is_container=is_container,
+        area=float(maps.area[fp.rows, fp.cols].sum()),
     )
 
 
@@ -163,22 +153,30 @@ def propose(rgb: np.ndarray, depth: np.ndarray, intrinsics: np.ndarray, extrinsi
 
 @dataclass
 class FrameAnalysis:
-    """Proposals of one frame with the per-pixel height above the bench they were cut from."""
+    """Proposals of one frame with the bench plane and per-pixel maps they were cut from."""
 
     proposals: list[Proposal]
     height: np.ndarray  # (H, W) metres above the bench plane
+    points: np.ndarray  # (H, W, 3) world xyz of every pixel, float32
+    bench_z: float  # world height of the bench top
 
 
 def analyse(rgb: np.ndarray, depth: np.ndarray, intrinsics: np.ndarray, extrinsics: np.ndarray,
-            config: ProposalConfig = ProposalConfig()) -> FrameAnalysis:
-    """Height map and proposals of one frame (see `propose`)."""
+            config: ProposalConfig = ProposalConfig(), bench_z: float | None = None) -> FrameAnalysis:
+    """Height map and proposals of one frame (see `propose`).
+
+    `bench_z`, when known (from another view of the same bench), is used instead of this frame's own estimate:
+    a close view over a bin sees too little bench to find it.
+    """
     if depth is None:
-        raise ValueError("the native backend needs a depth image; got a view without depth")
+        raise ValueError("proposals need a depth image; got a view without depth")
     depth = np.asarray(depth, dtype=np.float32)
     if depth.shape != rgb.shape[:2]:
         raise ValueError(f"depth shape {depth.shape} does not match the RGB image {rgb.shape[:2]}")
-    points = back_project(depth, intrinsics, extrinsics)
-    height = points[..., 2] - bench_height(points)
+    points = backproject(depth, intrinsics, extrinsics, dtype=np.float32)
+    bench_z = bench_height(points[..., 2]) if bench_z is None else float(bench_z)
+    height = points[..., 2] - np.float32(bench_z)
+    maps = _Maps(points, height, rgb, bench_area(depth, intrinsics, extrinsics))
     base = np.hypot(points[..., 0] - config.robot_base_xy[0], points[..., 1] - config.robot_base_xy[1])
     robot = (height > config.max_object_height) | (base < config.robot_radius)
     # The arm's lower links hang below the height limit but join its upper ones without a depth jump.
@@ -198,11 +196,11 @@ def analyse(rgb: np.ndarray, depth: np.ndarray, intrinsics: np.ndarray, extrinsi
             continue
         footprint = _footprint(mask, sl, points)
         if footprint.span.min() >= config.container_min_side and footprint.fill >= config.container_min_fill:
-            out.extend(_split_container(mask, sl, points, height, rgb, config))
+            out.extend(_split_container(mask, sl, maps, config))
         else:
-            out.append(_describe(mask, sl, points, height, rgb, False, footprint))
+            out.append(_describe(mask, sl, maps, False, footprint))
     out.sort(key=lambda p: (not p.is_container, -float(p.mask.sum())))
-    return FrameAnalysis(out, height)
+    return FrameAnalysis(out, height, points, bench_z)
 
 
 def _grow(seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -212,10 +210,10 @@ def _grow(seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     return np.isin(labels, hit[hit > 0]) | seed
 
 
-def _split_container(mask, window, points, height, rgb, config: ProposalConfig) -> list[Proposal]:
+def _split_container(mask: np.ndarray, window: tuple[slice, slice], maps: _Maps, config: ProposalConfig) -> list[Proposal]:
     """A container and the tools lying in it, told apart by colour (all within the container's `window`)."""
-    local = mask[window]
-    colours = rgb[window].astype(np.float32)
+    local, height = mask[window], maps.height
+    colours = maps.rgb[window].astype(np.float32)
     # Chromaticity, not RGB: the walls are the container's colour in other shades.
     chroma = colours / (colours.sum(-1, keepdims=True) + 1.0)
     own = _quantile(chroma[local], 0.5)
@@ -233,7 +231,7 @@ def _split_container(mask, window, points, height, rgb, config: ProposalConfig) 
         part_window = (slice(sl[0].start + r0, sl[0].stop + r0), slice(sl[1].start + c0, sl[1].stop + c0))
         part[part_window] = labels[sl] == index
         if part[part_window].sum() >= config.min_pixels:
-            tools.append(_describe(part, part_window, points, height, rgb, False))
+            tools.append(_describe(part, part_window, maps, False))
     rest = mask.copy()
     rest[window] &= ~inner
-    return [_describe(rest if rest[window].any() else mask, window, points, height, rgb, True), *tools]
+    return [_describe(rest if rest[window].any() else mask, window, maps, True), *tools]
