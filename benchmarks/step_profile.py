@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import re
 import tempfile
 import time
@@ -163,6 +164,7 @@ def main() -> dict:
     args = parser.parse_args()
     result = {
         "settings": {"steps": args.steps, "tools": args.tools, "resets": args.resets, "clock": "process CPU time"},
+        "machine": {"cpu_count": os.cpu_count(), "load_average_at_start": os.getloadavg()},
         "us_per_env_step": step_breakdown(args.steps, args.tools),
         "ms_per_reset": {f"{n} tool{'s' if n > 1 else ''}, reset_mode={mode}": reset_breakdown(args.resets, n, reset_mode=mode)
                          for mode in ("rebuild", "reuse") for n in (1, args.tools)},

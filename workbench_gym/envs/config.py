@@ -46,7 +46,7 @@ class EnvConfig:
     makes goals use tool variants (size, colour) held out of "seen".
     `renderer` "egl" renders cameras on a GPU where one is present (else TinyRenderer, with a
     warning); it overrides `sim.renderer`. `reset_mode` "reuse" keeps the simulation and its bodies
-    between episodes, 2.5-8x faster to reset, bit-exact in our env tests but not guaranteed after every
+    between episodes, 2-8x faster to reset, bit-exact in our env tests but not guaranteed after every
     history; "rebuild" (the default) guarantees it (see `SimConfig` and docs/speed.md). It overrides
     `sim.reset_mode`. Each field's metadata (choices, help) makes its command-line option
     (`workbench_gym.env_options`), so every command takes the options `gym.make` takes.

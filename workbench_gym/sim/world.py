@@ -81,7 +81,7 @@ class SimConfig:
     `renderer` "egl" draws camera frames with PyBullet's EGL plugin on a GPU; without a GPU
     driver it warns and uses TinyRenderer ("tiny"), see `sim.egl`.
     `reset_mode` "rebuild" starts a fresh PyBullet simulation for every scene, so a scene's states
-    depend on the scene alone; "reuse" keeps the client and a pool of bodies, 2.5-8x faster to reset,
+    depend on the scene alone; "reuse" keeps the client and a pool of bodies, 2-8x faster to reset,
     and gives the same states except where Bullet's broadphase, whose internal order PyBullet
     cannot reset, sends a trajectory another way (rare: see docs/speed.md). `World.build` says more.
     """
