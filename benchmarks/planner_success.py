@@ -5,7 +5,7 @@
 
 `--phrasings env` (default) runs each task on seeds `--seeds`, `--seeds`+1, ... with the env's own instructions: training
 phrasings with seen variants, and test phrasings with unseen variants. `--phrasings DIR` runs each (task, seed) of an
-instruction set (`goals.jsonl` + `instructions.jsonl`, see `reader_accuracy.py`) with the set's sentence as the
+instruction set (`goals.jsonl` + `instructions.jsonl`, see `workbench_gym.benchmark.instruction_sets`) with the set's sentence as the
 instruction (`reset(seed=s, options={"instruction": text})`), after checking that the env's goal for that seed is the
 set's `targets` (it stops with the mismatches otherwise). Rows: success of each planner and the VLM planner's share of
 the oracle's (PickTool, PlaceTool, FetchTool, SortTools, CollectScrews); CountTools answers right; ClarifyTool asked
@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 import workbench_gym  # noqa: F401  (registers the envs)
+from workbench_gym.benchmark.instruction_sets import Item, read_instruction_set, targets_match
 from workbench_gym.evaluate import aggregate, markdown_table, run_episodes
 from workbench_gym.policies.backends import parse_options
 
@@ -49,38 +50,28 @@ def seed_range(seeds: list[int]) -> str:
     return "dev" if max(seeds) < DEV_SEEDS else "other"
 
 
-def goal_targets(goal: dict) -> list[dict]:
-    """The goal's objects as an instruction set stores them (object, category, size, colour and zone)."""
-    targets = goal["objects"] if "objects" in goal else [goal] if "object" in goal else []
-    return [{k: t[k] for k in ("object", "category", "size", "colour", "zone") if k in t} for t in targets]
-
-
-def check_targets(task: str, rows: list[dict], env_options: dict) -> list[str]:
-    """Mismatches between the env's goal for each row's seed and the row's `targets` (empty when all agree)."""
+def check_targets(task: str, items: list[Item]) -> list[str]:
+    """Mismatches between the env's goal for each sentence's seed and the set's `targets` (empty when all agree)."""
     import gymnasium as gym
 
-    env = gym.make(f"workbench_gym/{task}-v0", obs_mode="state", control_mode="primitive", **env_options)
+    env = gym.make(f"workbench_gym/{task}-v0", obs_mode="state", control_mode="primitive")
     bad = []
     try:
-        for row in rows:
-            _, info = env.reset(seed=row["seed"])
-            got = goal_targets(info["goal"])
-            if got != row["targets"]:
-                bad.append(f"{row['id']}: the env's goal is {got}, the set's targets are {row['targets']}")
+        for item in items:
+            _, info = env.reset(seed=item.seed)
+            if not targets_match(item.targets, info["goal"]):
+                bad.append(f"{item.id}: the env's goal is {info['goal']}, the set's targets are {item.targets}")
     finally:
         env.close()
     return bad
 
 
-def load_set(folder: Path) -> dict[str, list[dict]]:
-    """Rows of an instruction set by task (id, seed, targets, text), seeds in order."""
-    sys.path.insert(0, str(Path(__file__).parent))
-    from reader_accuracy import load_set as load_rows
-
-    by_task: dict[str, list[dict]] = {}
-    for row in load_rows(folder):
-        by_task.setdefault(row["task"], []).append(row)
-    return {t: sorted(rows, key=lambda r: r["seed"]) for t, rows in by_task.items()}
+def load_set(folder: Path) -> dict[str, list[Item]]:
+    """An instruction set's sentences by task, seeds in order (`benchmark.instruction_sets` reads and checks it)."""
+    by_task: dict[str, list[Item]] = {}
+    for item in read_instruction_set(folder):
+        by_task.setdefault(item.task, []).append(item)
+    return {t: sorted(items, key=lambda i: i.seed) for t, items in by_task.items()}
 
 
 def _runs(seeds: list[int], size: int) -> list[tuple[int, int]]:
@@ -137,7 +128,7 @@ def main() -> None:
     else:
         folder = Path(args.phrasings)
         by_task = load_set(folder)
-        problems = [p for task in args.tasks for p in check_targets(task, by_task.get(task, [])[: args.episodes], {})]
+        problems = [p for task in args.tasks for p in check_targets(task, by_task.get(task, [])[: args.episodes])]
         if problems:
             raise SystemExit(f"{folder}: {len(problems)} rows do not match the env's goals; the set was made for other "
                              "scenes or goals:\n" + "\n".join(problems[:20]))
@@ -146,7 +137,7 @@ def main() -> None:
             if not rows:
                 raise SystemExit(f"{folder}: no rows for task {task}")
             for planner in ("oracle", "vlm") if task in RATIO_TASKS else ("vlm",):
-                plans.append(("set", task, planner, [r["seed"] for r in rows], [r["text"] for r in rows], {}))
+                plans.append(("set", task, planner, [r.seed for r in rows], [r.reset_options() for r in rows], {}))
     all_seeds = sorted({s for p in plans for s in p[3]})
     chunk = max(1, -(-len(all_seeds) // max(1, args.workers)))
     jobs, owners = [], []

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import platform
 import sys
 import time
@@ -21,6 +20,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+
+from workbench_gym.benchmark.instruction_sets import read_instruction_set
 
 sys.path.insert(0, str(Path(__file__).parent))
 from report import emit  # noqa: E402
@@ -30,17 +31,10 @@ TARGETS = {"intent": 0.98, "exact": 0.92}
 
 
 def load_set(folder: Path) -> list[dict]:
-    """Rows of a labelled set: id, task, seed, label, text (ValueError when the two files do not pair up)."""
-    goals = [json.loads(line) for line in (folder / "goals.jsonl").read_text().splitlines() if line.strip()]
-    texts = {}
-    for line in (folder / "instructions.jsonl").read_text().splitlines():
-        if line.strip():
-            row = json.loads(line)
-            texts[row["id"]] = row["text"]
-    missing = [g["id"] for g in goals if g["id"] not in texts]
-    if missing:
-        raise ValueError(f"{folder}: {len(missing)} goals have no instruction, e.g. {missing[:3]}; expected one per id")
-    return [{**g, "text": texts[g["id"]]} for g in goals]
+    """Labelled rows of a set: id, task, seed, label (the structured task's dict), kind, text; sentences whose goal
+    gives no structured task (a control's kind) are left out."""
+    return [{"id": i.id, "task": i.task, "seed": i.seed, "label": i.meaning.to_dict(), "kind": i.label, "text": i.text}
+            for i in read_instruction_set(folder) if i.meaning is not None]
 
 
 def fields(task: dict) -> dict:

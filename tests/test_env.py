@@ -280,3 +280,23 @@ def test_sim_time_counts_control_steps():
         assert info["sim_time"] == pytest.approx(5 / 25.0, abs=1e-12)
     finally:
         env.close()
+
+
+def test_a_callers_sort_sentence_is_scored_as_it_asks():
+    """A replaced SortTools instruction names its bins unless reset says it is goal-level; other tasks refuse the flag."""
+    env = gym.make("workbench_gym/SortTools-v0", control_mode="primitive")
+    try:
+        _, info = env.reset(seed=3, options={"instruction": "Put each kind of tool in a bin of its own."})
+        assert info["goal"]["any_bins"] is False
+        _, info = env.reset(seed=3, options={"instruction": "Put like with like, please.", "goal_level": True})
+        assert info["goal"]["any_bins"] is True
+        with pytest.raises(ValueError, match="goal_level"):
+            env.reset(seed=3, options={"goal_level": True})
+    finally:
+        env.close()
+    env = gym.make("workbench_gym/PickTool-v0", control_mode="primitive")
+    try:
+        with pytest.raises(ValueError, match="no goal-level form"):
+            env.reset(seed=3, options={"instruction": "Pick up the hammer.", "goal_level": True})
+    finally:
+        env.close()

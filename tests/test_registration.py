@@ -78,3 +78,13 @@ def test_help_and_info_list_what_is_registered(monkeypatch, capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     assert "backends: native, hf, openai, remotegpu" in out and "renderers: pybullet, blenderproc" in out
+
+
+def test_every_task_class_documents_its_randomisations_and_success():
+    """ManiSkill-style task docstrings: a task description, then what each reset randomises and what counts as success."""
+    from workbench_gym.envs.task import TASKS
+
+    for name, cls in TASKS.items():
+        doc = cls.__doc__ or ""
+        assert "**Randomizations:**" in doc and "**Success conditions:**" in doc, f"{name}'s docstring lacks its sections"
+        assert doc.split("**Randomizations:**")[0].strip(), f"{name}'s docstring starts without a task description"

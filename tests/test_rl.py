@@ -154,3 +154,14 @@ def test_clean_ppo_smoke_has_finite_losses_and_reloads(tmp_path):
     loaded = example.load_agent(args.save)
     x = torch.zeros(1, agent.actor_mean[0].in_features)
     assert torch.equal(agent.actor_mean(x), loaded.actor_mean(x))
+
+
+def test_clean_ppo_options_come_from_its_args_through_tyro():
+    """Every field of the example's `Args` is a command-line option, as in CleanRL (tyro, not hand-written argparse)."""
+    import tyro
+
+    example = _example("ppo_clean")
+    args = tyro.cli(example.Args, args=["--total-timesteps", "128", "--n-tools", "3", "--no-anneal-lr"])
+    assert (args.total_timesteps, args.n_tools, args.anneal_lr) == (128, 3, False)
+    with pytest.raises(SystemExit):
+        tyro.cli(example.Args, args=["--no-such-option", "1"])

@@ -24,7 +24,7 @@ COLUMNS = ("task", "planner", "backend", "split", "episodes", "success", "partia
 
 
 def run_episodes(task: str, planner: str, seeds: list[int], backend: str | None = None, backend_options: dict | None = None,
-                 progress: bool = False, instructions: list[str] | None = None, **env_options) -> list[dict]:
+                 progress: bool = False, instructions: list[str | dict] | None = None, **env_options) -> list[dict]:
     """Per-episode results (dicts) of consecutive `seeds` of one task; `instructions` reword them, one per seed."""
     options = {"backend": backend, **(backend_options or {})} if planner == "vlm" and backend else None
     summary = rollout(task, planner, len(seeds), seeds[0], progress=progress, planner_options=options,

@@ -64,13 +64,14 @@ def _progress(total: int, enabled: bool):
 def rollout(
     task: str, planner: str = "random", episodes: int = 1, seed: int = 0, video: str | Path | None = None,
     progress: bool = True, video_fps: float | None = None, planner_options: dict | None = None,
-    instructions: list[str] | None = None, **env_options,
+    instructions: list[str | dict] | None = None, **env_options,
 ) -> RolloutSummary:
     """Run `episodes` episodes (seeds seed, seed+1, ...) and return what happened.
 
     Videos play in real time at `video_fps` frames per simulated second (default: the control rate).
     `planner_options` go to the planner's factory (the VLM planner's `backend`, for one). `instructions`, one per
-    episode, reword each episode's instruction (`reset(options={"instruction": ...})`; the goal stays the seed's).
+    episode, reword each episode's instruction (`reset(options={"instruction": ...})`; the goal stays the seed's): a
+    sentence, or the reset options that hold one (`{"instruction": text, "goal_level": True}`).
     """
     if instructions is not None and len(instructions) != episodes:
         raise ValueError(f"got {len(instructions)} instructions for {episodes} episodes; expected one per episode")
@@ -117,7 +118,7 @@ def rollout(
     try:
         for i in range(episodes):
             caption["filming"] = False
-            options = {"instruction": instructions[i]} if instructions else None
+            options = None if not instructions else {"instruction": instructions[i]} if isinstance(instructions[i], str) else dict(instructions[i])
             summary.episodes.append(play_episode(env, agent, seed + i, options, **hooks))
             if bar:
                 bar.update()

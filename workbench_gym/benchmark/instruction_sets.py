@@ -3,9 +3,11 @@
 A set is a directory of two JSON-lines files, so people who write sentences never touch code:
 
 - `goals.jsonl`, one goal per line: `{"id", "task", "seed", "label", "targets"}` and, for a control set, `"expected"`
-  (the right actions: some of "ask", "refuse", "succeed"). `targets` is a JSON object that must match the env's
-  `info["goal"]` for that task and seed (a subset match: every key given must be equal), so a sentence is run only on
-  the scene it was written for;
+  (the right actions: some of "ask", "refuse", "succeed"). `label` is a kind name (a control's kind, "paraphrase") or
+  the sentence's meaning as a `StructuredTask` dict (its kind is then "goal-level" for a sort that names no bins, else
+  "paraphrase", unless the goal gives `"kind"`). `targets` must match the env's `info["goal"]` for that task and seed,
+  so a sentence is run only on the scene it was written for: a JSON object is a subset match (every key given must be
+  equal), a list is matched against the goal's tools (`goal_targets`), each by the keys it gives;
 - `instructions.jsonl`, one sentence per line: `{"id", "text"}`, where `id` names a goal (a goal may have several).
 
 `read_instruction_set` checks both files and names the file and line of anything wrong; `set_sha256` hashes them so a
@@ -22,6 +24,7 @@ from pathlib import Path
 from workbench_gym.benchmark.suite import RIGHT_ACTIONS
 from workbench_gym.envs.observations import check_text
 from workbench_gym.envs.task import TASKS
+from workbench_gym.language.task import StructuredTask
 
 FILES = ("goals.jsonl", "instructions.jsonl")
 
@@ -38,9 +41,19 @@ class Item:
     task: str
     seed: int
     label: str
-    targets: dict
+    targets: dict | list
     text: str
     expected: tuple[str, ...] = field(default_factory=tuple)
+    meaning: StructuredTask | None = None
+
+    @property
+    def goal_level(self) -> bool:
+        """A sort that names no bins: the env scores it as any bin per family."""
+        return self.meaning is not None and self.meaning.intent == "sort" and not self.meaning.groups
+
+    def reset_options(self) -> dict:
+        """The env's reset options that run this sentence on its goal."""
+        return {"instruction": self.text} | ({"goal_level": True} if self.goal_level else {})
 
 
 def _lines(path: Path):
@@ -58,10 +71,24 @@ def _lines(path: Path):
         yield number, record
 
 
-def _field(record: dict, key: str, kind: type, where: str):
+def _field(record: dict, key: str, kind: type | tuple[type, ...], where: str):
     if key not in record or not isinstance(record[key], kind) or (kind is int and isinstance(record[key], bool)):
-        raise InstructionSetError(f"{where}: expected {key!r} as {kind.__name__}, got {record.get(key)!r}")
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise InstructionSetError(f"{where}: expected {key!r} as {names}, got {record.get(key)!r}")
     return record[key]
+
+
+def _label(record: dict, where: str) -> tuple[str, StructuredTask | None]:
+    """The goal's kind name and, when its label is a structured task, that task."""
+    label = _field(record, "label", (str, dict), where)
+    if isinstance(label, str):
+        return label, None
+    try:
+        meaning = StructuredTask.from_dict(label)
+    except (KeyError, TypeError, ValueError) as err:
+        raise InstructionSetError(f"{where}: 'label' is not a structured task ({err})") from None
+    kind = record.get("kind") or ("goal-level" if meaning.intent == "sort" and not meaning.groups else "paraphrase")
+    return kind, meaning
 
 
 def read_instruction_set(directory: str | Path, control: bool = False) -> list[Item]:
@@ -79,8 +106,9 @@ def read_instruction_set(directory: str | Path, control: bool = False) -> list[I
         expected = record.get("expected", [])
         if control and (not isinstance(expected, list) or not expected or any(e not in RIGHT_ACTIONS for e in expected)):
             raise InstructionSetError(f"{where}: a control set's goals need 'expected' as a list of {RIGHT_ACTIONS}, got {expected!r}")
-        goals[goal_id] = {"task": task, "seed": _field(record, "seed", int, where), "label": _field(record, "label", str, where),
-                          "targets": _field(record, "targets", dict, where), "expected": tuple(expected)}
+        label, meaning = _label(record, where)
+        goals[goal_id] = {"task": task, "seed": _field(record, "seed", int, where), "label": label, "meaning": meaning,
+                          "targets": _field(record, "targets", (dict, list), where), "expected": tuple(expected)}
     items = []
     for number, record in _lines(directory / "instructions.jsonl"):
         where = f"{directory / 'instructions.jsonl'}:{number}"
@@ -92,7 +120,20 @@ def read_instruction_set(directory: str | Path, control: bool = False) -> list[I
         except ValueError as err:
             raise InstructionSetError(str(err)) from None
         items.append(Item(goal_id, text=text, **goals[goal_id]))
+    unsaid = sorted(set(goals) - {i.id for i in items})
+    if unsaid:
+        raise InstructionSetError(f"{directory}: {len(unsaid)} goals have no instruction in instructions.jsonl, e.g. {unsaid[:3]}")
     return items
+
+
+#: Where the sets a suite names by name ship, in the package (`sets/<name>/`).
+SETS_DIR = Path(__file__).with_name("sets")
+
+
+def packaged_set(name: str) -> Path | None:
+    """The folder of the packaged instruction set `name` ("language-v1"), or None when the package has none."""
+    path = SETS_DIR / name
+    return path if (path / FILES[0]).is_file() else None
 
 
 def set_sha256(directory: str | Path) -> str:
@@ -103,8 +144,16 @@ def set_sha256(directory: str | Path) -> str:
     return digest.hexdigest()
 
 
+def goal_targets(goal: dict) -> list[dict]:
+    """The goal's tools as a list: its `objects`, or the goal itself when it names one `object`, else none."""
+    return list(goal["objects"]) if "objects" in goal else [goal] if "object" in goal else []
+
+
 def targets_match(targets, goal) -> bool:
-    """Whether the env's goal has every key and value that `targets` gives (lists match element by element)."""
+    """Whether the env's goal has every key and value that `targets` gives (lists match element by element); a list
+    of targets is matched against the goal's tools (`goal_targets`)."""
+    if isinstance(targets, list) and isinstance(goal, dict):
+        return targets_match(targets, goal_targets(goal))
     if isinstance(targets, dict):
         return isinstance(goal, dict) and all(k in goal and targets_match(v, goal[k]) for k, v in targets.items())
     if isinstance(targets, list):

@@ -25,9 +25,12 @@ from workbench_gym.benchmark.privileged import zone_phrase
 from workbench_gym.scenes.catalog import COLOURS, TOOLS, get_category
 from workbench_gym.scenes.spec import SceneSpec
 
-CONTROLS = ("corrupted", "empty", "contradictory", "impossible")
+CONTROLS = ("corrupted", "empty", "contradictory", "impossible", "no_task")
 GENERATOR = "builtin-v1"
 EMPTY_UTTERANCES = ("um", "...", "okay", "hmm, well", "right then")
+#: Things said at a bench that ask for nothing (the written control set has its own).
+NO_TASK_UTTERANCES = ("Thanks, that's all for now.", "Nice work this morning.", "It's getting cold in here.",
+                      "What a week it has been.", "I'll be back after lunch.")
 NOISE = 1 / 7  # share of letters replaced in a corrupted instruction
 #: An answer that declines: "I can't see one", "there is no tape measure", "sorry, I don't know which".
 REFUSAL = re.compile(r"\b(can ?not|can't|unable|don't|do not|not sure|no such|isn't|is not|there is no|there's no|none|sorry|impossible|unclear)\b", re.IGNORECASE)
@@ -71,6 +74,8 @@ def generate(control: str, task: str, instruction: str, goal: dict, spec: SceneS
         return corrupt(instruction, rng)
     if control == "empty":
         return EMPTY_UTTERANCES[int(rng.integers(len(EMPTY_UTTERANCES)))]
+    if control == "no_task":
+        return NO_TASK_UTTERANCES[int(rng.integers(len(NO_TASK_UTTERANCES)))]
     tool = named_goal(goal)
     if task not in ASKING or tool is None:
         return None

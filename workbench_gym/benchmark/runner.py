@@ -20,7 +20,7 @@ import gymnasium as gym
 
 from workbench_gym.benchmark import language_controls
 from workbench_gym.benchmark.card import write_card
-from workbench_gym.benchmark.instruction_sets import Item, read_instruction_set, set_sha256, targets_match
+from workbench_gym.benchmark.instruction_sets import Item, packaged_set, read_instruction_set, set_sha256, targets_match
 from workbench_gym.benchmark.planners import PlannerFactory
 from workbench_gym.benchmark.suite import Row, Suite
 from workbench_gym.registration import env_id
@@ -47,7 +47,7 @@ def run_suite(suite: Suite, planner_factory: PlannerFactory, out_dir: str | Path
     ids start with one of these prefixes ("L1/", "chains"): a partial card, marked as such. Returns the card.
     """
     out = Path(out_dir)
-    resources_ = Resources(Path(instruction_set) if instruction_set else None, Path(control_set) if control_set else None)
+    resources_ = _resources(suite, instruction_set, control_set)
     _check_resources(suite, resources_)
     _claim(out, suite, planner_factory, quick, dev, resources_, select)
     rows = [r for r in suite.rows(quick, dev) if not select or r.id.startswith(tuple(select))]
@@ -132,7 +132,8 @@ def _instructions(suite: Suite, row: Row, env, seed: int, resources_: Resources)
     if row.instructions == "env":
         yield None, None, None
         return
-    if row.instructions == "set" or resources_.control_set is not None:
+    written = resources_.control_set is not None and any(i.label == row.instructions and i.seed == seed for i in _read_set(resources_.control_set, True))
+    if row.instructions == "set" or written:  # a control kind the written set lacks (corrupted, empty) is generated
         directory, control = (resources_.instruction_set, False) if row.instructions == "set" else (resources_.control_set, True)
         items = [i for i in _read_set(directory, control) if i.task == row.task and i.seed == seed and (row.instructions == "set" or i.label == row.group)]
         for item in items:
@@ -147,7 +148,8 @@ def _instructions(suite: Suite, row: Row, env, seed: int, resources_: Resources)
 
 def _episode(row: Row, planner: PlannerFactory, env, seed: int, text: str | None, item: Item | None) -> dict:
     reset_info = {}
-    result = play_episode(env, planner.make(env, seed), seed, {"instruction": text} if text else None,
+    options = item.reset_options() if item is not None else {"instruction": text} if text else None
+    result = play_episode(env, planner.make(env, seed), seed, options,
                           on_reset=lambda obs, info: reset_info.update(info))
     episode = {"seed": seed, "instruction": result.instruction, "success": result.success, "progress": result.progress,
                "steps": result.steps, "wall_seconds": result.wall_seconds, "cpu_seconds": result.cpu_seconds, **_item_fields(item)}
@@ -184,11 +186,24 @@ def _read_set(directory: Path, control: bool) -> list[Item]:
 
 
 # --- resources, folders and files -----------------------------------------------------------------------------
+def _resources(suite: Suite, instruction_set: str | Path | None, control_set: str | Path | None) -> Resources:
+    """The sets given, else the ones the package ships under the names the suite gives them."""
+    if instruction_set is None:
+        named = [lv.instruction_set.name for lv in suite.levels if lv.instruction_set is not None]
+        instruction_set = packaged_set(named[0]) if named else None
+    if control_set is None and suite.language.control_set is not None:
+        control_set = packaged_set(suite.language.control_set.name)
+    return Resources(Path(instruction_set) if instruction_set else None, Path(control_set) if control_set else None)
+
+
 def _check_resources(suite: Suite, resources_: Resources) -> None:
     for level in suite.levels:
         ref = level.instruction_set
         if ref and resources_.instruction_set and ref.sha256 and set_sha256(resources_.instruction_set) != ref.sha256:
             raise ValueError(f"{resources_.instruction_set} is not instruction set {ref.name!r} of suite {suite.version} (sha256 differs)")
+    ref = suite.language.control_set
+    if ref and resources_.control_set and ref.sha256 and set_sha256(resources_.control_set) != ref.sha256:
+        raise ValueError(f"{resources_.control_set} is not control set {ref.name!r} of suite {suite.version} (sha256 differs)")
     for path in (resources_.instruction_set, resources_.control_set):
         if path is not None:
             read_instruction_set(path, control=path == resources_.control_set)  # a clear error now, not mid-run

@@ -57,6 +57,15 @@ class InstructionSetRef:
 
 
 @dataclass(frozen=True)
+class ControlSetRef:
+    """An independently written language-control set (`benchmark.instruction_sets`, its goals on `seeds_from`'s
+    seeds); `sha256` pins its files."""
+
+    name: str
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
 class Level:
     id: str
     name: str
@@ -97,7 +106,7 @@ class Language:
     seeds_from: str
     episodes: int
     generator: str
-    control_set: str | None
+    control_set: ControlSetRef | None
     controls: tuple[Control, ...]
     target_swap: TargetSwap
 
@@ -325,7 +334,7 @@ def parse_suite(data: dict) -> Suite:
         controls.append(Control(_get(c, "id", str, f"language.controls[{i}]"), task_list(c.get("tasks"), f"language.controls[{i}]"), right))
     sd = _get(ld, "target_swap", dict, "language")
     language = Language(level_ref(ld.get("seeds_from"), "language.seeds_from"), _get(ld, "episodes", int, "language"),
-                        _get(ld, "generator", str, "language"), ld.get("control_set"), tuple(controls),
+                        _get(ld, "generator", str, "language"), _control_set(ld.get("control_set")), tuple(controls),
                         TargetSwap(task_list(sd.get("tasks"), "language.target_swap"), level_ref(sd.get("compare_with"), "language.target_swap.compare_with")))
 
     cd = _get(data, "chains", dict, "suite")
@@ -363,6 +372,14 @@ def _get(data: Any, key: str, kind: type, where: str):
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise SuiteError(f"{where}.{key}: expected {kind.__name__}, got {value!r}")
     return value
+
+
+def _control_set(data: Any) -> ControlSetRef | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        raise SuiteError(f"language.control_set: expected null or {{'name': ..., 'sha256': ...}}, got {data!r}")
+    return ControlSetRef(data["name"], data.get("sha256"))
 
 
 def _seeds(data: Any, where: str) -> SeedBlock:

@@ -109,6 +109,12 @@ class Task:
         """The goal described by attributes, for evaluators outside the env."""
         return {}
 
+    def instructed(self, goal_level: bool) -> None:
+        """Take note that the caller replaced the instruction (`reset(options={"instruction": ...})`): `goal_level` says
+        it asks for the goal without naming places (a sort into any bins). Tasks without such a form refuse it."""
+        if goal_level:
+            raise ValueError(f"{self.name} has no goal-level form; reset option 'goal_level' applies to SortTools")
+
     def hear(self, action: HighLevelAction, world: World) -> str:
         """Take note of a high-level action after it ran; return the supervisor's reply, if any."""
         return ""

@@ -73,10 +73,13 @@ class WorkbenchEnv(gym.Env):
         super().reset(seed=seed)
         options = dict(options or {})
         instruction = options.pop("instruction", None)
+        goal_level = options.pop("goal_level", False)
         if options:
-            raise ValueError(f"unknown reset option(s) {sorted(options)}; expected 'instruction'")
+            raise ValueError(f"unknown reset option(s) {sorted(options)}; expected 'instruction' and 'goal_level'")
         if instruction is not None:
             check_text(instruction, "options['instruction']")
+        if not isinstance(goal_level, bool) or (goal_level and instruction is None):
+            raise ValueError(f"reset option 'goal_level' is a bool that comes with an 'instruction', got {goal_level!r}")
         spec = dataclasses.replace(self.task.sample_scene(self.np_random), cameras=list(self.camera_specs.values()))
         if self.config.perturb:
             spec = perturbed_spec(spec, self.task)
@@ -85,6 +88,7 @@ class WorkbenchEnv(gym.Env):
         swap = self._swap_target() if self.config.swap_target else None
         if instruction is not None:
             self.instruction = instruction
+            self.task.instructed(goal_level)
         self.dialog, self._primitives_run, self._progress = "", 0, self.task.progress(self.world)
         obs = observe(self.config, self.world, self.task, self.instruction, self.dialog)
         info = {"is_success": False, "goal": self.task.goal_info(self.world), "scene_seed": spec.seed}

@@ -67,6 +67,18 @@ def _handed_over_set_apart(spec: SceneSpec) -> SceneSpec:
 
 @register_task
 class ChainTools(Task):
+    """Five instructions in a row on one bench, each one of the seven tasks. (`workbench_gym/ChainTools-v0`)
+
+    **Randomizations:** Each `reset(seed=)` samples a bench of at least 12 tools with two or more graspable loose
+    screws and a pair of tools one colour word cannot tell apart, the bins, the small-parts tray and a clear hand-over
+    area. Each step's task is drawn from the env's generator when its turn comes, among the tasks with work left on
+    the bench as it is then (never the task before), and its goal and phrasing are drawn as that task draws them.
+
+    **Success conditions:** A step succeeds by its own task's check, within its task's primitive budget plus one (to
+    set down what the last step left in the hand); the episode succeeds when all five do. `progress` is the steps
+    completed in a row plus the current step's own partial credit, over five.
+    """
+
     name = "ChainTools"
     max_episode_steps = 1000
     #: At most: each step gets its own task's budget plus `SET_DOWN`, counted from where the step begins (see `_start`).

@@ -71,6 +71,13 @@ class SortTools(PlacementTask):
         self.any_bins = "their own" in text or "group" in text
         return text
 
+    def instructed(self, goal_level: bool) -> None:
+        # A caller's sentence is scored as it asks: any bin per family when goal-level, else the named bins.
+        self.any_bins = goal_level
+
+    def goal_info(self, world: World) -> dict:
+        return super().goal_info(world) | {"any_bins": self.any_bins}
+
     def progress(self, world: World) -> float:
         if not self.any_bins:
             return super().progress(world)
