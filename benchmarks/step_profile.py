@@ -1,8 +1,10 @@
-"""Where an env step's time goes: physics, observation, controller, reward, success check, the rest.
+"""Where an env step's and an env reset's time goes, and Bullet's own split of a physics step.
 
 Times each part of `WorkbenchEnv.step` (state obs, ee_delta control, random actions, 20 tools)
-with CPU-time clocks wrapped around the functions the step calls, and Bullet's own split of a
-physics step (collision detection vs constraint solving) from its profile-timings log.
+and of `WorkbenchEnv.reset` (scene sampling and its validation, placing bodies, settling, goal and
+instruction, observation) with CPU-time clocks wrapped around the functions they call, and
+Bullet's split of a physics step (collision detection vs constraint solving) from its
+profile-timings log.
 
     python benchmarks/step_profile.py --out benchmarks/results/step_profile.json
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import re
 import tempfile
 import time
@@ -23,6 +26,8 @@ from report import emit  # benchmarks/report.py
 
 import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.envs import workbench_env
+from workbench_gym.envs.task import Task
+from workbench_gym.scenes import sampler
 from workbench_gym.sim.world import World
 
 CLOCK = time.process_time  # CPU time of this process: less sensitive to other load than wall time
@@ -90,6 +95,39 @@ def step_breakdown(steps: int = 600, tools: int = 20, seed: int = 0) -> dict[str
     return out
 
 
+def reset_breakdown(resets: int = 40, tools: int = 20, first_seed: int = 1000, warmup: int = 150, **options) -> dict[str, float]:
+    """Milliseconds of CPU per `reset(seed)` in each part, over `resets` seeds (after `warmup` untimed ones).
+
+    Validation runs inside sampling and settling inside the world build: each is counted on its own
+    line and left out of the line around it. `options` go to `gym.make` (`reset_mode="reuse"`, say).
+    """
+    env = gym.make("workbench_gym/PickTool-v0", obs_mode="state", n_tools=tools, **options)
+    for seed in range(warmup):  # first builds, pool growth and variants' first rest poses are not what RL runs see
+        env.reset(seed=first_seed + resets + seed)
+    unwrapped, totals = env.unwrapped, collections.Counter()
+    outer = [(type(unwrapped.task), "sample_scene", "scene sampling"), (World, "build", "world build"), (Task, "start", "goal and instruction"),
+             (workbench_env, "observe", "observation")]
+    inner = [(sampler, "validate", "scene validation"), (World, "settle", "settling")]
+    active: list = []
+    patches = [(owner, name, _timed(owner, name, key, totals, active)) for owner, name, key in outer]
+    patches += [(owner, name, _timed(owner, name, key, totals, [])) for owner, name, key in inner]
+    try:
+        start = CLOCK()
+        for seed in range(first_seed, first_seed + resets):
+            env.reset(seed=seed)
+        total = CLOCK() - start
+    finally:
+        for owner, name, (own, original) in reversed(patches):
+            _restore(owner, name, own, original)
+        env.close()
+    out = {key: round(totals[key] / resets * 1e3, 2) for *_, key in outer + inner}
+    out["scene sampling"] = round(out["scene sampling"] - out["scene validation"], 2)
+    out["world build"] = round(out["world build"] - out["settling"], 2)
+    out["rest (env bookkeeping)"] = round(total / resets * 1e3 - sum(out.values()), 2)
+    out["total"] = round(total / resets * 1e3, 2)
+    return out
+
+
 def bullet_zones(steps: int = 100, tools: int = 20, seed: int = 0, wake_tools: bool = False) -> dict[str, float]:
     """Microseconds per physics step in Bullet's main stages (its profiler inflates them somewhat)."""
     env = gym.make("workbench_gym/PickTool-v0", obs_mode="state", n_tools=tools)
@@ -121,11 +159,15 @@ def main() -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--tools", type=int, default=20)
+    parser.add_argument("--resets", type=int, default=40)
     parser.add_argument("--out", help="write the JSON here too")
     args = parser.parse_args()
     result = {
-        "settings": {"steps": args.steps, "tools": args.tools, "clock": "process CPU time"},
+        "settings": {"steps": args.steps, "tools": args.tools, "resets": args.resets, "clock": "process CPU time"},
+        "machine": {"cpu_count": os.cpu_count(), "load_average_at_start": os.getloadavg()},
         "us_per_env_step": step_breakdown(args.steps, args.tools),
+        "ms_per_reset": {f"{n} tool{'s' if n > 1 else ''}, reset_mode={mode}": reset_breakdown(args.resets, n, reset_mode=mode)
+                         for mode in ("rebuild", "reuse") for n in (1, args.tools)},
         "bullet_us_per_physics_step": bullet_zones(tools=args.tools),
         "bullet_us_per_physics_step_bench_awake": bullet_zones(tools=args.tools, wake_tools=True),
     }

@@ -12,13 +12,18 @@ too. One function per renderer.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+import baseline  # benchmarks/baseline.py
 from report import emit  # benchmarks/report.py
 
 from workbench_gym.synth_data.annotate import annotate_scene
@@ -74,15 +79,36 @@ def stage_breakdown(config: SynthConfig, scenes: int) -> dict:
     return {key: round(1000 * value / images, 2) for key, value in totals.items()}
 
 
-def pybullet(size: int, scenes: int, workers: list[int]) -> dict:
+def pybullet(size: int, scenes: int, workers: list[int], rounds: int = 1, before: str | None = None) -> dict:
+    """PyBullet pipeline rates per worker count (median of `rounds`), beside the package in `before` if given."""
     config = SynthConfig(scenes=scenes, size=size, scenes_per_shard=5, seed=1000)
-    runs = [pipeline_rate(config, w) for w in workers]
-    best = max(r["images_per_s"] for r in runs)
-    return {
-        "renderer": "pybullet", "size": size, "views_per_scene": config.views_per_scene, "runs": runs,
+    runs: dict[int, list[dict]] = {w: [] for w in workers}
+    before_runs: dict[int, list[dict]] = {w: [] for w in workers}
+    for _ in range(rounds):
+        for w in workers:
+            runs[w].append(pipeline_rate(config, w))
+            if before:
+                before_runs[w].append(_child_rate(before, size, scenes, w))
+    best = max(statistics.median(r["images_per_s"] for r in rs) for rs in runs.values())
+    out = {
+        "renderer": "pybullet", "size": size, "views_per_scene": config.views_per_scene, "runs": [r for rs in runs.values() for r in rs],
         "cpu_ms_per_image_by_stage": stage_breakdown(config, min(scenes, 10)),
         "images_per_s": best, "target_images_per_s": TARGET_PYBULLET_IMAGES_PER_S, "meets_target": best >= TARGET_PYBULLET_IMAGES_PER_S,
     }
+    if before:
+        medians = {w: (statistics.median(r["images_per_s"] for r in runs[w]), statistics.median(r["images_per_s"] for r in before_runs[w]))
+                   for w in workers}
+        out["before"] = {"runs": [r for rs in before_runs.values() for r in rs],
+                         "images_per_s_by_workers": {w: round(b, 1) for w, (_, b) in medians.items()},
+                         "ratio_by_workers": {w: round(a / b, 2) for w, (a, b) in medians.items()}}
+    return out
+
+
+def _child_rate(src: str, size: int, scenes: int, workers: int) -> dict:
+    """`pipeline_rate` run by a child process that imports workbench_gym from `src`."""
+    args = [sys.executable, __file__, "--child-rate", "--size", str(size), "--scenes", str(scenes), "--workers", str(workers)]
+    done = subprocess.run(args, capture_output=True, text=True, env=baseline.environ(src), cwd=str(Path(__file__).parent), check=True)
+    return json.loads(next(line for line in done.stdout.splitlines() if line.startswith("{")))
 
 
 def blenderproc(size: int, scenes: int) -> dict:
@@ -106,11 +132,21 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--scenes", type=int, default=120, help="scenes per PyBullet run (6 images each)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, os.cpu_count() or 1])
+    parser.add_argument("--rounds", type=int, default=1, help="PyBullet runs per worker count (medians are reported)")
     parser.add_argument("--blenderproc-scenes", type=int, default=3, help="0 skips BlenderProc")
+    parser.add_argument("--baseline-commit", help="also run the PyBullet figures with the package as it was at this git revision")
+    parser.add_argument("--child-rate", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help="JSON path")
     args = parser.parse_args()
+    if args.child_rate:  # one pipeline run for a parent comparing versions
+        config = SynthConfig(scenes=args.scenes, size=args.size, scenes_per_shard=5, seed=1000)
+        print(json.dumps(pipeline_rate(config, args.workers[0])))
+        return
     load_before = os.getloadavg()
-    results = {"pybullet": pybullet(args.size, args.scenes, sorted(set(args.workers)))}
+    before = baseline.tree(args.baseline_commit) if args.baseline_commit else None
+    results = {"pybullet": pybullet(args.size, args.scenes, sorted(set(args.workers)), args.rounds, before)}
+    if before:
+        results["pybullet"]["before"]["source"] = args.baseline_commit
     if args.blenderproc_scenes:
         results["blenderproc"] = blenderproc(args.size, args.blenderproc_scenes)
     results["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),

@@ -13,7 +13,7 @@ from workbench_gym.scenes.catalog import TOOLS
 from workbench_gym.scenes.perturb import FACTORS, check_factors
 from workbench_gym.scenes.sampler import MAX_TOOLS
 from workbench_gym.scenes.spec import image_size_problem
-from workbench_gym.sim.world import RENDERERS, SimConfig
+from workbench_gym.sim.world import RENDERERS, RESET_MODES, SimConfig
 
 OBS_MODES = ("state", "rgb", "rgbd", "rgbd_seg")
 CONTROL_MODES = (*CONTROLLERS, "primitive")  # low-level controllers by name, then high-level actions
@@ -45,7 +45,10 @@ class EnvConfig:
     `instruction_split` picks disjoint phrasings ("train" / "test"); `variant_split` "unseen"
     makes goals use tool variants (size, colour) held out of "seen".
     `renderer` "egl" renders cameras on a GPU where one is present (else TinyRenderer, with a
-    warning); it overrides `sim.renderer`. Each field's metadata (choices, help) makes its command-line option
+    warning); it overrides `sim.renderer`. `reset_mode` "reuse" keeps the simulation and its bodies
+    between episodes, 2-8x faster to reset, bit-exact in our env tests but not guaranteed after every
+    history; "rebuild" (the default) guarantees it (see `SimConfig` and docs/speed.md). It overrides
+    `sim.reset_mode`. Each field's metadata (choices, help) makes its command-line option
     (`workbench_gym.env_options`), so every command takes the options `gym.make` takes.
     `perturb` names perturbation factors (`scenes.perturb.FACTORS`: lighting, bench, camera, clutter,
     tool_colour, physics) drawn from each scene's seed; none by default. `swap_target` trades the
@@ -69,6 +72,7 @@ class EnvConfig:
     perturb: tuple[str, ...] = field(default=(), metadata={"choices": FACTORS, "help": "perturbation factors, drawn from each scene's seed"})
     swap_target: bool = field(default=False, metadata={"help": "trade the named tool's place with another's after the goal is chosen"})
     goal_categories: tuple[str, ...] = field(default=(), metadata={"choices": tuple(TOOLS), "help": "goals only of these tool categories"})
+    reset_mode: str = field(default="rebuild", metadata={"choices": RESET_MODES, "help": "rebuild: a fresh simulation per reset (bit-exact); reuse: keep bodies (faster)"})
     sim: SimConfig = field(default_factory=SimConfig)
 
     def __post_init__(self):
@@ -118,8 +122,8 @@ class EnvConfig:
             warnings.warn("render_mode='human' needs a display and none is set (DISPLAY); running headless, "
                           "render() returns None", HeadlessWarning, stacklevel=4)
             gui = False
-        if (gui, self.renderer) != (self.sim.gui, self.sim.renderer):
-            object.__setattr__(self, "sim", replace(self.sim, gui=gui, renderer=self.renderer))
+        if (gui, self.renderer, self.reset_mode) != (self.sim.gui, self.sim.renderer, self.sim.reset_mode):
+            object.__setattr__(self, "sim", replace(self.sim, gui=gui, renderer=self.renderer, reset_mode=self.reset_mode))
 
     @property
     def substeps(self) -> int:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 
 from workbench_gym.scenes.catalog import TOOLS, is_held_out
-from workbench_gym.scenes.footprint import rectangles_overlap
+from workbench_gym.scenes.footprint import UNSURE, Rect, rectangles_overlap, separation
+from workbench_gym.scenes.geometry import build_geometry
 from workbench_gym.scenes.spec import BenchSpec, ObjectSpec, Pose, SceneSpec, tools_overlap, validate
 
 MAX_TOOLS = 40
@@ -50,6 +52,135 @@ def _category_weights(category_mix) -> tuple[list[str], np.ndarray]:
     if not names or np.any(weights < 0) or not np.isfinite(weights).all() or weights.sum() <= 0:
         raise ValueError(f"category_mix: weights must be finite, non-negative and not all zero, got {category_mix!r}")
     return names, weights / weights.sum()
+
+
+
+class _ExactTest:
+    """Whether a candidate fits among the walls and the tools placed so far: the test that defines every scene."""
+
+    def __init__(self, walls: list[np.ndarray]):
+        self.walls = walls
+        self.outlines: list = []
+        self._circles: list[tuple[np.ndarray, float]] = []  # bounding circles (a cheap first test), made when first needed
+
+    def fits(self, out, bounds) -> bool:
+        x_lo, y_lo, x_hi, y_hi = bounds
+        if any(x < x_lo or y < y_lo or x > x_hi or y > y_hi for x, y in out.whole.tolist()):
+            return False
+        self._circles += [self._circle(o) for o in self.outlines[len(self._circles):]]
+        centres = np.array([c for c, _ in self._circles]).reshape(-1, 2)
+        radii = np.array([r for _, r in self._circles])
+        centre_xy, radius = self._circle(out)
+        near = np.flatnonzero(np.linalg.norm(centres - centre_xy, axis=1) < radii + radius + _GAP)
+        return not any(rectangles_overlap(out.whole, w, _GAP) for w in self.walls) and not any(tools_overlap(out, self.outlines[j], _GAP) for j in near)
+
+    @staticmethod
+    def _circle(out) -> tuple[np.ndarray, float]:
+        centre_xy = out.whole.mean(0)
+        return centre_xy, float(np.linalg.norm(out.whole - centre_xy, axis=1).max())
+
+    def add(self, out) -> None:
+        self.outlines.append(out)
+
+
+@lru_cache(maxsize=None)
+def _plan_bounds(category: str, size: str) -> tuple[tuple[float, ...], tuple[tuple[float, ...], ...], tuple[float, float]]:
+    """Body-frame xy bounds (xmin, ymin, xmax, ymax) of a variant and of each part, and its z bounds."""
+    geometry = build_geometry(category, size)
+    def plan(b):
+        return (float(b[0, 0]), float(b[0, 1]), float(b[1, 0]), float(b[1, 1]))
+    return plan(geometry.bounds), tuple(plan(b) for b in geometry.part_bounds), (float(geometry.bounds[0, 2]), float(geometry.bounds[1, 2]))
+
+
+def _rect(bounds, x: float, y: float, c: float, s: float) -> Rect:
+    """Footprint of body-frame xy bounds on a flat body at (x, y) turned by the yaw whose cosine and sine are c, s."""
+    x0, y0, x1, y1 = bounds
+    bx, by = (x0 + x1) / 2, (y0 + y1) / 2
+    return Rect(x + c * bx - s * by, y + s * bx + c * by, c, s, (x1 - x0) / 2, (y1 - y0) / 2)
+
+
+class _QuickTest:
+    """`_ExactTest`'s answer for flat candidates, from closed-form footprints in plain floats, or None when too close to call.
+
+    The sampler tries ~150 poses per 20-tool scene; testing them with numpy footprints took most of
+    a reset. Every decision of the exact test is made here from the same geometry with rounding
+    ~1e-15 m; any one closer than `UNSURE` to its threshold is handed back, so scenes do not change.
+    """
+
+    def __init__(self, walls: list[np.ndarray], z: float):
+        self.walls = [Rect.of_corners(w) for w in walls]
+        self.walls_ok = all(w is not None for w in self.walls)  # a degenerate keep-clear box: exact test only
+        self.z = z
+        self.tools: list[tuple[Rect, list[Rect], tuple[float, float], float, float, float]] = []
+
+    def _whole(self, obj: ObjectSpec) -> tuple[Rect, tuple[float, float], tuple]:
+        """A candidate's whole footprint and height range, and what its part footprints are made from."""
+        whole, parts, (z0, z1) = _plan_bounds(obj.category, obj.size)
+        x, y, _ = obj.pose.position
+        c, s = math.cos(obj.pose.rpy[2]), math.sin(obj.pose.rpy[2])
+        return _rect(whole, x, y, c, s), (self.z + z0, self.z + z1), (parts, x, y, c, s)
+
+    @staticmethod
+    def _parts(plan) -> list[Rect]:
+        parts, x, y, c, s = plan
+        return [_rect(p, x, y, c, s) for p in parts]
+
+    def add(self, obj: ObjectSpec) -> None:
+        whole, z_range, plan = self._whole(obj)
+        self.tools.append((whole, self._parts(plan), z_range, whole.cx, whole.cy, math.hypot(whole.hx, whole.hy)))
+
+    def fits(self, obj: ObjectSpec, bounds, exact: _ExactTest) -> bool | None:
+        if not self.walls_ok:
+            return None
+        whole, (z0, z1), plan = self._whole(obj)
+        x_lo, y_lo, x_hi, y_hi = bounds
+        sure = True
+        for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
+            x = whole.cx + sx * whole.hx * whole.ux - sy * whole.hy * whole.uy
+            y = whole.cy + sx * whole.hx * whole.uy + sy * whole.hy * whole.ux
+            margin = min(x - x_lo, y - y_lo, x_hi - x, y_hi - y)
+            if margin < -UNSURE:
+                return False
+            sure = sure and margin > UNSURE
+        for wall in self.walls:
+            apart = separation(whole, wall, _GAP)
+            if apart is False:
+                return False
+            sure = sure and apart is not None
+        radius, parts = math.hypot(whole.hx, whole.hy), None
+        for other, other_parts, (o0, o1), ox, oy, other_radius in self.tools:
+            near = math.hypot(ox - whole.cx, oy - whole.cy) - (other_radius + radius + _GAP)
+            if near > UNSURE:
+                continue
+            if z1 <= o0 - UNSURE or o1 <= z0 - UNSURE:
+                continue  # one above the other
+            if min(abs(z1 - o0), abs(o1 - z0)) <= UNSURE:
+                touching = None
+            else:  # `bodies_overlap`: the whole footprints first, then part by part
+                apart = separation(whole, other, _GAP)
+                if apart is False:
+                    parts = parts or self._parts(plan)
+                    touching = _parts_overlapping(parts, other_parts)
+                else:
+                    touching = None if apart is None else False
+            if touching is False:
+                continue
+            if touching and near < -UNSURE:
+                return False
+            sure = False  # an overlap too close to call, or one with a tool on the edge of `near`
+        return True if sure else None
+
+
+def _parts_overlapping(parts: list[Rect], other_parts: list[Rect]) -> bool | None:
+    """Whether any part of one outline overlaps any of another's (margin _GAP); None when too close to call."""
+    unsure = False
+    for a in parts:
+        for b in other_parts:
+            apart = separation(a, b, _GAP)
+            if apart is False:
+                return True
+            unsure = unsure or apart is None
+    return None if unsure else False
 
 
 def sample_clutter(
@@ -99,27 +230,27 @@ def sample_clutter(
     placed: list[ObjectSpec] = []
     walls = [c.footprint() for c in containers]
     walls += [np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]) for (x0, y0), (x1, y1) in keep_clear]
-    outlines = []
-    centres, radii = np.zeros((0, 2)), np.zeros(0)  # bounding circles: a cheap first test
+    exact = _ExactTest(walls)
+    quick = _QuickTest(walls, bench.height + 5e-4)
     for rank, idx in enumerate(order):
         category, size, colour = drafts[idx]
         for attempt in range(_PLACEMENT_TRIES):
-            if attempt and attempt % _TRIES_PER_REGION == 0:
-                half = half * 1.1
-            lo, hi = np.maximum(centre - half, bench_lo), np.minimum(centre + half, bench_hi)
-            xy = rng.uniform(lo, hi)
+            if attempt % _TRIES_PER_REGION == 0:
+                if attempt:
+                    half = half * 1.1
+                lo, hi = np.maximum(centre - half, bench_lo), np.minimum(centre + half, bench_hi)
+                bounds = (x_lo, y_lo, x_hi, y_hi) = (*lo.tolist(), *hi.tolist())
+            # Two scalar draws give the very numbers of `rng.uniform(lo, hi)`, whose array checks cost 4x more.
+            x, y = float(rng.uniform(x_lo, x_hi)), float(rng.uniform(y_lo, y_hi))
             yaw = float(rng.uniform(-math.pi, math.pi))
-            obj = ObjectSpec(f"tool_{rank:02d}", category, size, colour, Pose((float(xy[0]), float(xy[1]), bench.height + 5e-4), (0.0, 0.0, yaw)))
-            out = obj.outline()
-            if np.any(out.whole < lo) or np.any(out.whole > hi):
-                continue
-            centre_xy = out.whole.mean(0)
-            radius = float(np.linalg.norm(out.whole - centre_xy, axis=1).max())
-            near = np.flatnonzero(np.linalg.norm(centres - centre_xy, axis=1) < radii + radius + _GAP)
-            if not any(rectangles_overlap(out.whole, w, _GAP) for w in walls) and not any(tools_overlap(out, outlines[j], _GAP) for j in near):
+            obj = ObjectSpec(f"tool_{rank:02d}", category, size, colour, Pose((x, y, bench.height + 5e-4), (0.0, 0.0, yaw)))
+            fits = quick.fits(obj, bounds, exact)
+            if fits is None:  # within rounding of a decision: the exact test decides
+                fits = exact.fits(obj.outline(), bounds)
+            if fits:
                 placed.append(obj)
-                outlines.append(out)
-                centres, radii = np.vstack([centres, centre_xy]), np.append(radii, radius)
+                exact.add(obj.outline())
+                quick.add(obj)
                 break
         else:
             raise ValueError(f"could not place {n_tools} tools at density={density} (seed {seed}); lower the density or the tool count")

@@ -1,4 +1,4 @@
-"""PyBullet bodies built from scene-spec objects: one rigid body per tool or container.
+"""PyBullet bodies of spec objects: shapes made once per catalog variant, appearance and dynamics set from the spec.
 
 Collision: every part in one compound shape. Visual: all parts in one mesh whose texture
 coordinates point into a palette texture, so a body shows several colours (grip, steel) with a
@@ -7,6 +7,12 @@ wakes only the tools something touches, where multibodies woke the whole bench (
 one touched tool cost 1.3 ms per physics step with multibodies, 0.46 ms as rigid bodies).
 The body frame in PyBullet sits at the centre of mass; `BodyFrame` converts to and from the
 spec's body frame (origin on the resting plane).
+
+A variant's shapes depend only on (category, size); what a spec object adds on top of them (its
+colour, tint, mass and friction) is applied to the body on every reset by `apply_appearance` and
+`apply_dynamics`, so a reused body never keeps a value from an earlier episode. The palette has
+one block for the instance colour and one per material, and each named colour gets its own
+palette texture: colouring a body is choosing its texture.
 """
 
 from __future__ import annotations
@@ -24,15 +30,16 @@ import trimesh
 
 from workbench_gym.scenes.catalog import COLOURS, MATERIAL_COLOURS
 from workbench_gym.scenes.geometry import BodyGeometry
-from workbench_gym.scenes.parts import Part, quat_from_euler, quat_to_matrix
+from workbench_gym.scenes.parts import Part, quat_to_matrix
 from workbench_gym.scenes.spec import ObjectSpec
 from workbench_gym.scenes.textures import bench_pattern
 
 _SHAPE_TYPES = {"box": pybullet.GEOM_BOX, "cylinder": pybullet.GEOM_CYLINDER, "capsule": pybullet.GEOM_CAPSULE, "mesh": pybullet.GEOM_MESH}
 
-#: Palette texture: one 16x16 block per named colour, then per material colour.
-_PALETTE = [*COLOURS.values(), *MATERIAL_COLOURS.values()]
-_BLOCK, _GRID = 16, 5
+#: Palette blocks: the instance colour, then one per material.
+_SLOTS = ("instance", *MATERIAL_COLOURS)
+_BLOCK = 16
+ROLLING_FRICTION, SPINNING_FRICTION = 1e-4, 1e-3
 
 
 def _cache_dir() -> Path:
@@ -51,14 +58,14 @@ def _write_once(name: str, data: bytes) -> str:
     return str(path)
 
 
-@lru_cache(maxsize=1)
-def palette_texture() -> str:
-    """Path of the palette image, an uncompressed TGA (PyBullet's loader rejects PPM)."""
-    size = _BLOCK * _GRID
-    image = np.zeros((size, size, 3), np.uint8)
-    for i, rgb in enumerate(_PALETTE):
-        row, col = divmod(i, _GRID)
-        image[row * _BLOCK:(row + 1) * _BLOCK, col * _BLOCK:(col + 1) * _BLOCK] = np.round(np.asarray(rgb) * 255)
+@lru_cache(maxsize=None)
+def palette_texture(colour: str) -> str:
+    """Path of the palette showing `colour` in the instance block: an uncompressed TGA (PyBullet's loader rejects PPM)."""
+    if colour not in COLOURS:
+        raise ValueError(f"unknown colour {colour!r}; expected one of {sorted(COLOURS)}")
+    image = np.zeros((_BLOCK, _BLOCK * len(_SLOTS), 3), np.uint8)
+    for i, rgb in enumerate([COLOURS[colour], *MATERIAL_COLOURS.values()]):
+        image[:, i * _BLOCK:(i + 1) * _BLOCK] = np.round(np.asarray(rgb) * 255)
     return _tga("palette", image)
 
 
@@ -78,19 +85,18 @@ def _tga(prefix: str, image: np.ndarray) -> str:
     return _write_once(f"{prefix}_{hashlib.sha1(data).hexdigest()[:12]}.tga", data)
 
 
-def _palette_uv(rgb) -> tuple[float, float]:
-    """Texture coordinate of the centre of a colour's block (v counts from the image bottom)."""
-    row, col = divmod(_PALETTE.index(tuple(rgb)), _GRID)
-    size = _BLOCK * _GRID
-    return ((col + 0.5) * _BLOCK / size, 1.0 - (row + 0.5) * _BLOCK / size)
+def _slot_uv(geometry: BodyGeometry, part: Part) -> tuple[float, float]:
+    """Texture coordinate of the centre of the block a part takes its colour from."""
+    slot = 0 if part.role in geometry.coloured_roles else _SLOTS.index(part.material)
+    return (slot + 0.5) / len(_SLOTS), 0.5
 
 
-def visual_mesh_file(geometry: BodyGeometry, colour: str, com: np.ndarray) -> str:
+def visual_mesh_file(geometry: BodyGeometry, com: np.ndarray) -> str:
     """OBJ of all parts, flat-shaded, shifted so the centre of mass is the origin, UVs into the palette."""
     lines, n_vertices, n_faces = [], 0, 0
     for uv_index, part in enumerate(geometry.parts, start=1):
         mesh = part.mesh()
-        u, v = _palette_uv(geometry.part_colour(part, colour))
+        u, v = _slot_uv(geometry, part)
         lines.append(f"vt {u:.6f} {v:.6f}")
         for face, normal in zip(mesh.faces, mesh.face_normals):
             lines += [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in mesh.vertices[face] - com]  # unshared: flat shading
@@ -109,19 +115,6 @@ def _mesh_file(part: Part) -> str:
     return _write_once(f"hull_{hashlib.sha1(data).hexdigest()[:16]}.obj", data)
 
 
-def _collision_shape(client, parts: list[Part], com: np.ndarray) -> int:
-    return client.createCollisionShapeArray(
-        shapeTypes=[_SHAPE_TYPES[p.shape] for p in parts],
-        halfExtents=[list(p.size) if p.shape == "box" else [0, 0, 0] for p in parts],
-        radii=[p.size[0] if p.shape in ("cylinder", "capsule") else 0 for p in parts],
-        lengths=[p.size[1] if p.shape in ("cylinder", "capsule") else 0 for p in parts],
-        fileNames=[_mesh_file(p) if p.shape == "mesh" else "" for p in parts],
-        meshScales=[[1, 1, 1] for _ in parts],
-        collisionFramePositions=[list(np.asarray(p.position) - com) for p in parts],
-        collisionFrameOrientations=[list(p.orientation) for p in parts],
-    )
-
-
 @dataclass(frozen=True)
 class BodyFrame:
     """Offset between a spec body frame (origin on the resting plane) and PyBullet's COM frame."""
@@ -135,30 +128,85 @@ class BodyFrame:
         return np.asarray(position) - quat_to_matrix(quaternion) @ self.com, np.asarray(quaternion)
 
 
+@dataclass(frozen=True)
+class VariantShapes:
+    """The collision and visual shapes of one (category, size) variant in one client, and its body frame."""
+
+    collision: int
+    visual: int
+    frame: BodyFrame
+
+
 @lru_cache(maxsize=None)
-def _body_assets(geometry: BodyGeometry, colour: str) -> tuple[np.ndarray, float, str]:
-    """Centre of mass, mass and visual OBJ of one variant, once per process: rebuilding them took 3/4 of a scene build."""
+def _variant_assets(geometry: BodyGeometry) -> tuple[np.ndarray, str]:
+    """Centre of mass and visual OBJ of one variant, once per process: rebuilding them took 3/4 of a scene build."""
     com = geometry.center_of_mass
-    return com, geometry.mass, visual_mesh_file(geometry, colour, com)
+    return com, visual_mesh_file(geometry, com)
 
 
-def build_body(client, obj: ObjectSpec, static: bool, texture: int) -> tuple[int, BodyFrame]:
-    """Create the rigid body of one spec object; `texture` is the loaded palette's id."""
-    geometry = obj.geometry
-    com, mass, visual_file = _body_assets(geometry, obj.colour)
-    frame = BodyFrame(com)
-    visual = client.createVisualShape(pybullet.GEOM_MESH, fileName=visual_file)
-    position, orientation = frame.to_bullet(obj.pose.position, quat_from_euler(*obj.pose.rpy))
-    mass = obj.mass if obj.mass is not None else mass  # the spec's perturbed values, else the catalog's
-    friction = obj.friction if obj.friction is not None else geometry.friction
-    body = client.createMultiBody(
-        baseMass=0.0 if static else mass,
-        baseCollisionShapeIndex=_collision_shape(client, list(geometry.parts), com),
-        baseVisualShapeIndex=visual,
-        basePosition=position,
-        baseOrientation=orientation,
-        useMaximalCoordinates=True,
+@lru_cache(maxsize=None)
+def variant_dynamics(geometry: BodyGeometry) -> tuple[float, float]:
+    """Mass and friction of one variant, once per process (a mesh part's volume takes a convex hull)."""
+    return geometry.mass, geometry.friction
+
+
+def create_variant_shapes(client, geometry: BodyGeometry) -> VariantShapes:
+    """Load one variant's shapes into a client; every body of that variant shares them."""
+    com, visual_file = _variant_assets(geometry)
+    parts = geometry.parts
+    collision = client.createCollisionShapeArray(
+        shapeTypes=[_SHAPE_TYPES[p.shape] for p in parts],
+        halfExtents=[list(p.size) if p.shape == "box" else [0, 0, 0] for p in parts],
+        radii=[p.size[0] if p.shape in ("cylinder", "capsule") else 0 for p in parts],
+        lengths=[p.size[1] if p.shape in ("cylinder", "capsule") else 0 for p in parts],
+        fileNames=[_mesh_file(p) if p.shape == "mesh" else "" for p in parts],
+        meshScales=[[1, 1, 1] for _ in parts],
+        collisionFramePositions=[list(np.asarray(p.position) - com) for p in parts],
+        collisionFrameOrientations=[list(p.orientation) for p in parts],
     )
-    client.changeVisualShape(body, -1, textureUniqueId=texture, rgbaColor=[*(obj.tint or (1, 1, 1)), 1])
-    client.changeDynamics(body, -1, lateralFriction=friction, rollingFriction=1e-4, spinningFriction=1e-3)
-    return body, frame
+    return VariantShapes(collision, client.createVisualShape(pybullet.GEOM_MESH, fileName=visual_file), BodyFrame(com))
+
+
+def create_body(client, shapes: VariantShapes, mass: float, position) -> int:
+    """A rigid body of a variant at `position`; mass 0 makes it static (containers)."""
+    return client.createMultiBody(
+        baseMass=mass, baseCollisionShapeIndex=shapes.collision, baseVisualShapeIndex=shapes.visual,
+        basePosition=list(position), useMaximalCoordinates=True,
+    )
+
+
+@dataclass(frozen=True)
+class BodyDynamics:
+    """Mass (0: static) and friction coefficients one body has for one episode."""
+
+    mass: float
+    lateral_friction: float
+    rolling_friction: float = ROLLING_FRICTION
+    spinning_friction: float = SPINNING_FRICTION
+
+
+def dynamics_of(obj: ObjectSpec, static: bool) -> BodyDynamics:
+    """A spec object's dynamics: containers are static; a tool has the spec's perturbed mass and friction where set,
+    else its variant's mass and its heaviest material's friction."""
+    mass, friction = variant_dynamics(obj.geometry)
+    mass = obj.mass if obj.mass is not None else mass
+    friction = obj.friction if obj.friction is not None else friction
+    return BodyDynamics(0.0 if static else mass, friction)
+
+
+def rgba_of(obj: ObjectSpec) -> tuple[float, float, float, float]:
+    """The factor PyBullet multiplies a body's texture with: the spec's tint (a perturbation), else white; opaque."""
+    return (*(obj.tint or (1.0, 1.0, 1.0)), 1.0)
+
+
+def apply_dynamics(client, body: int, dynamics: BodyDynamics) -> None:
+    """Give a body its episode's mass (its inertia follows from the shape) and friction."""
+    client.changeDynamics(
+        body, -1, mass=dynamics.mass, lateralFriction=dynamics.lateral_friction,
+        rollingFriction=dynamics.rolling_friction, spinningFriction=dynamics.spinning_friction,
+    )
+
+
+def apply_appearance(client, body: int, texture: int, rgba: tuple[float, float, float, float]) -> None:
+    """Show a body with its episode's palette texture (its colour) times `rgba` (`rgba_of`: its tint)."""
+    client.changeVisualShape(body, -1, textureUniqueId=texture, rgbaColor=list(rgba))

@@ -14,6 +14,7 @@ import pybullet
 
 from workbench_gym.scenes.parts import quat_to_matrix
 from workbench_gym.scenes.spec import CameraSpec, LightSpec
+from workbench_gym.sim.layers import SceneLayers
 
 
 @dataclass
@@ -58,7 +59,7 @@ class Camera:
         # principal point is (W/2, H/2 - 1) in pixel indices (checked to 3 um by back-projection).
         self.intrinsics = np.array([[fy, 0, spec.width / 2], [0, fy, spec.height / 2 - 1], [0, 0, 1]], dtype=np.float32)
         self._fixed = None if spec.mount == "wrist" else self._matrices(spec.eye, spec.target, spec.up)
-        self._background = None  # cached static-scenery buffers of a fixed camera
+        self._background, self._background_key = None, None  # a fixed camera's cached background, and what it holds
 
     @staticmethod
     def _matrices(eye, target, up):
@@ -88,22 +89,30 @@ class Camera:
         ids = np.asarray(seg, dtype=np.int64).reshape(s.height, s.width) if segmentation else None
         return rgb, z, ids
 
-    def render(self, client, id_lut: np.ndarray, mount_pose=None, rgb=True, depth=True, segmentation=True, layers=None) -> CameraFrame:
+    def render(self, client, id_lut: np.ndarray, mount_pose=None, rgb=True, depth=True, segmentation=True, layers: SceneLayers | None = None) -> CameraFrame:
         """Render the requested buffers; segmentation maps PyBullet body ids through `id_lut`.
 
-        With `layers` (see `World`), a fixed camera draws the static scenery once, caches it, and
-        afterwards draws only the moving bodies and composites them over it by depth: TinyRenderer's
-        cost is mostly pixel fill, and the bench top fills most of the frame. A GPU fills pixels
-        cheaply (and may blend transparent shapes), so hardware cameras draw whole frames.
+        With `layers` (see `sim.layers`) a fixed TinyRenderer camera draws its background (scenery
+        and tools still where they settled) once, caches it, and afterwards draws only the arm and
+        the tools that moved, composited over it by depth: TinyRenderer's cost is mostly pixel
+        fill, and the bench top fills most of the frame. Other TinyRenderer cameras skip the bodies
+        outside their view. A GPU fills pixels cheaply (and may blend transparent shapes), so
+        hardware cameras draw whole frames.
         """
         view, extrinsics = self.view(mount_pose)
-        if layers is None or self._fixed is None or self.hardware:
+        if layers is None or self.hardware:
             colour, z, ids = self._capture(client, view, segmentation)
+        elif self._fixed is None:
+            s = self.spec
+            with layers.hidden(layers.culled(extrinsics, self.intrinsics, (s.width, s.height), s.near, s.far)):
+                colour, z, ids = self._capture(client, view, segmentation)
         else:
-            if self._background is None:
-                with layers.only_static():
+            still = layers.still()
+            if self._background_key != (layers.episode, still):
+                with layers.background(still):
                     self._background = self._capture(client, view, True)
-            with layers.only_moving():
+                self._background_key = (layers.episode, still)
+            with layers.foreground(still):
                 colour, z, ids = self._capture(client, view, segmentation)
             back_colour, back_z, back_ids = self._background
             front = z < back_z
@@ -116,5 +125,5 @@ class Camera:
         return CameraFrame(colour.copy() if rgb else None, out_depth, out_seg, self.intrinsics.copy(), extrinsics.copy())
 
     def forget_background(self) -> None:
-        """Drop the cached static scenery (after a static body moved)."""
-        self._background = None
+        """Drop the cached background (after a static body moved)."""
+        self._background, self._background_key = None, None

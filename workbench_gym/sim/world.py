@@ -1,33 +1,39 @@
 """A simulated workbench: one PyBullet client holding the bench, containers, tools, the Panda and cameras.
 
-`World.build(spec)` resets the whole simulation and rebuilds it from the spec, so the same spec
-gives bit-identical states whatever the client did before. Knows nothing of tasks or language.
+`World.build(spec)` puts the world in the state the spec describes, bit-identical whatever the
+client did before. The first build makes the scenery (floor, bench, pedestal, Panda) and a pool
+of bodies of every catalog variant; later builds keep them and only move bodies, so a reset costs
+a few milliseconds instead of a rebuild. `_place` lists what is reset on every build and why.
+Knows nothing of tasks or language.
 """
 
 from __future__ import annotations
 
 import copy
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pybullet
-from pybullet_utils.bullet_client import BulletClient
 
 from workbench_gym.scenes.catalog import COLOURS
 from workbench_gym.scenes.parts import quat_from_euler, quat_to_matrix
-from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
+from workbench_gym.scenes.spec import BenchSpec, ObjectSpec, SceneSpec
 from workbench_gym.sim import egl
-from workbench_gym.sim.bodies import BodyFrame, bench_texture, build_body, palette_texture
+from workbench_gym.sim.bodies import BodyFrame, apply_appearance, apply_dynamics, bench_texture, dynamics_of, palette_texture, rgba_of
 from workbench_gym.sim.camera import Camera, CameraFrame
-from workbench_gym.sim.robot import HAND_LINK, PEDESTAL_RGBA, PEDESTAL_WIDTH, Panda
+from workbench_gym.sim.client import FastBulletClient
+from workbench_gym.sim.layers import Link, SceneLayers
+from workbench_gym.sim.pool import NO_COLLISION, BodyPool, capacity_for, park, variant_counts
+from workbench_gym.sim.rest import lies_flat_on, rest_pose, resting_quaternion
+from workbench_gym.sim.robot import HAND_LINK, HOME, PEDESTAL_RGBA, PEDESTAL_WIDTH, Panda
 
 #: Fixed instance ids in segmentation images; spec objects follow from FIRST_OBJECT_ID in spec order.
 BACKGROUND_ID, BENCH_ID, ROBOT_ID = 0, 1, 2
 FIRST_OBJECT_ID = 3
 ROBOT_BASE = (0.0, 0.0)  # x, y of the arm's base; it stands at bench height
-SETTLE_SECONDS = 0.3
+SETTLE_SECONDS = 0.3  # settling of scenes whose objects do not all start at rest
 _FALL_MARGIN = 0.02  # metres below the bench top that counts as fallen
 
 
@@ -38,6 +44,11 @@ def rotation_forms(vectors: np.ndarray) -> np.ndarray:
     `quat_rotate`'s twenty. Each entry of R(q) is a quadratic form in q (the diagonal's 1 read as
     |q|^2); its coefficients come from `quat_to_matrix` by polarisation.
     """
+    return np.einsum("ijab,nj->niab", _rotation_basis(), np.asarray(vectors, float).reshape(-1, 3)).reshape(-1, 3, 16)
+
+
+@lru_cache(maxsize=1)
+def _rotation_basis() -> np.ndarray:
     def homogeneous(q):
         return quat_to_matrix(q) + (np.dot(q, q) - 1.0) * np.eye(3)
 
@@ -46,66 +57,8 @@ def rotation_forms(vectors: np.ndarray) -> np.ndarray:
     for a in range(4):
         for b in range(4):
             basis[:, :, a, b] = (homogeneous(unit[a] + unit[b]) - homogeneous(unit[a]) - homogeneous(unit[b])) / 2
-    return np.einsum("ijab,nj->niab", basis, np.asarray(vectors, float).reshape(-1, 3)).reshape(-1, 3, 16)
-
-
-class SceneLayers:
-    """Shows only the static scenery or only the moving bodies, by making the others transparent.
-
-    TinyRenderer skips fully transparent shapes, so a hidden layer costs nothing to draw.
-    """
-
-    def __init__(self, client, static: list[int], moving: list[int]):
-        self.client = client
-        self.static, self.moving = self._links(static), self._links(moving)
-
-    def _links(self, bodies: list[int]) -> list[tuple[int, int, tuple]]:
-        out = {}
-        for body in bodies:
-            for shape in self.client.getVisualShapeData(body):
-                out.setdefault((shape[0], shape[1]), tuple(shape[7]))
-        return [(body, link, rgba) for (body, link), rgba in out.items()]
-
-    @contextmanager
-    def _hidden(self, links):
-        for body, link, rgba in links:
-            self.client.changeVisualShape(body, link, rgbaColor=[*rgba[:3], 0.0])
-        try:
-            yield
-        finally:
-            for body, link, rgba in links:
-                self.client.changeVisualShape(body, link, rgbaColor=list(rgba))
-
-    def only_static(self):
-        return self._hidden(self.moving)
-
-    def only_moving(self):
-        return self._hidden(self.static)
-
-
-class FastBulletClient(BulletClient):
-    """A `BulletClient` that binds each PyBullet function to its client once, on first use.
-
-    The stock client builds a new `functools.partial` on every attribute access (~1.5 us); an env
-    step makes ~40 PyBullet calls, so binding once saves a tenth of a state-observation step.
-    """
-
-    def __init__(self, connection_mode: int):
-        # The stock client connects with options="", and PyBullet then prints "argv[0]=" on stdout, into the JSON
-        # that commands print there: connect without options.
-        self._shapes, self._pid = {}, os.getpid()
-        self._client = pybullet.connect(connection_mode)
-
-    def __getattr__(self, name):
-        attribute = super().__getattr__(name)
-        if name != "disconnect":  # the stock client marks itself closed on that lookup
-            self.__dict__[name] = attribute
-        return attribute
-
-    def unbind(self) -> None:
-        """Forget the bound functions (on close), so a stale reference cannot reach a client that reuses the id."""
-        for name in [n for n in self.__dict__ if not n.startswith("_")]:
-            del self.__dict__[name]
+    basis.setflags(write=False)
+    return basis
 
 
 class SceneSettleError(RuntimeError):
@@ -113,6 +66,7 @@ class SceneSettleError(RuntimeError):
 
 
 RENDERERS = ("tiny", "egl")
+RESET_MODES = ("rebuild", "reuse")
 
 
 @dataclass(frozen=True)
@@ -126,6 +80,10 @@ class SimConfig:
     1e-7 (which always ran all 50 iterations) and drifts no more (0.03 mm in 1 s).
     `renderer` "egl" draws camera frames with PyBullet's EGL plugin on a GPU; without a GPU
     driver it warns and uses TinyRenderer ("tiny"), see `sim.egl`.
+    `reset_mode` "rebuild" starts a fresh PyBullet simulation for every scene, so a scene's states
+    depend on the scene alone; "reuse" keeps the client and a pool of bodies, 2-8x faster to reset,
+    and gives the same states except where Bullet's broadphase, whose internal order PyBullet
+    cannot reset, sends a trajectory another way (rare: see docs/speed.md). `World.build` says more.
     """
 
     timestep: float = 1.0 / 150.0
@@ -133,6 +91,7 @@ class SimConfig:
     gui: bool = False
     solver_residual_threshold: float = 1e-4
     renderer: str = "tiny"
+    reset_mode: str = "rebuild"
 
     def __post_init__(self):
         if self.renderer not in RENDERERS:
@@ -141,6 +100,20 @@ class SimConfig:
             raise ValueError("renderer='egl' is for headless clients; the GUI (render_mode='human') draws with its own OpenGL")
         if not self.solver_residual_threshold >= 0:
             raise ValueError(f"solver_residual_threshold={self.solver_residual_threshold!r} must be a number >= 0")
+        if self.reset_mode not in RESET_MODES:
+            raise ValueError(f"reset_mode={self.reset_mode!r} is not supported; expected one of {RESET_MODES}")
+
+
+GRAVITY = (0.0, 0.0, -9.81)
+#: Collision filter (group, mask) Bullet gives moving and static bodies (btDiscreteDynamicsWorld::addRigidBody).
+MOVING_FILTER, STATIC_FILTER = (1, -1), (2, -3)
+#: Physics steps that settle a scene whose tools all start in their resting poses (see `settle`).
+RESTING_SETTLE_STEPS = 5
+
+
+def _bench_geometry(bench) -> tuple:
+    """What the scenery is built from: bench size, centre and height (its colour is applied per scene)."""
+    return tuple(bench.size), tuple(bench.center), bench.height
 
 
 class World:
@@ -157,66 +130,170 @@ class World:
         self.renderer = "egl" if config.renderer == "egl" and egl.load(self.client) else "tiny"
         self.spec: SceneSpec | None = None
         self.robot: Panda | None = None
+        self.pool: BodyPool | None = None
         self.bodies: dict[str, int] = {}
         self.frames: dict[str, BodyFrame] = {}
         self.instance_ids: dict[str, int] = {}
         self.cameras: dict[str, Camera] = {}
         self.id_lut = np.zeros(1, dtype=np.int32)
         self.physics_steps = 0  # since the scene finished settling
+        #: Scenery builds so far: the first build and any build whose bench or variant counts the scenery lacks.
+        self.scenery_builds = 0
         #: Called with the world after every physics step (a video recorder, say); empty by default.
         self.step_listeners: list = []
+        self._bench_geometry: tuple | None = None
+        self._in_use: list[int] = []
 
     # --- building -------------------------------------------------------------------------------
     def build(self, spec: SceneSpec, settle: bool = True) -> None:
-        """Rebuild the world from `spec` and let objects come to rest."""
+        """Put the world in the state `spec` describes and let objects come to rest.
+
+        With `reset_mode="rebuild"` every build starts a fresh simulation holding just the spec's
+        bodies, so the result depends on `spec` alone. With "reuse" the client, the Panda and a
+        pool of bodies outlive the build (only a scene that needs more bodies than the pool holds
+        starts a fresh one); `_place` resets what an episode can change. Both give the states of a
+        fresh simulation, except that Bullet's broadphase keeps an order of its own (the shape of
+        its AABB tree, which PyBullet cannot reset) that on rare histories changes a trajectory.
+        """
+        needed = variant_counts(spec.objects)
+        if self.config.reset_mode == "rebuild":
+            self._build_scenery(spec.bench, dict(needed))
+        elif self.pool is None or _bench_geometry(spec.bench) != self._bench_geometry or self.pool.shortfall(spec.objects):
+            self._build_scenery(spec.bench, capacity_for(needed, self.pool and self.pool.capacity))
+        self._place(spec, at_rest=settle)
+        if settle:
+            self.settle()
+        else:
+            self.layers.rest = self._tool_poses_now()
+
+    def _build_scenery(self, bench: BenchSpec, capacity: dict) -> None:
+        """Start a fresh simulation: floor, bench, pedestal, the Panda and a parked pool of bodies, in that order."""
         c = self.client
         c.resetSimulation()
-        c.setGravity(0, 0, -9.81)
+        c.setGravity(*GRAVITY)
         c.setPhysicsEngineParameter(
             fixedTimeStep=self.config.timestep, numSolverIterations=self.config.solver_iterations,
             solverResidualThreshold=self.config.solver_residual_threshold, deterministicOverlappingPairs=1,
         )
         if self.config.gui:
             c.configureDebugVisualizer(pybullet.COV_ENABLE_RENDERING, 0)
-        self.spec = spec
-        self.physics_steps = 0
-        bench = spec.bench
         # The floor only catches what falls. TinyRenderer draws collision shapes of bodies without
         # visuals and a floor costs a quarter of the frame rate, so it is made fully transparent.
         floor = self._static_box((3.0, 3.0, 0.1), (0.5, 0, -0.05), (0, 0, 0, 0))
-        self.bench_body = self._static_box(
-            bench.size, (*bench.center, bench.height - bench.size[2] / 2), (*COLOURS[bench.colour], 1)
-        )
-        if bench.texture is not None:  # a perturbed bench top
-            c.changeVisualShape(self.bench_body, -1, textureUniqueId=c.loadTexture(bench_texture(bench.texture)))
-        pedestal = self._static_box((PEDESTAL_WIDTH, PEDESTAL_WIDTH, bench.height), (*ROBOT_BASE, bench.height / 2), PEDESTAL_RGBA)
+        self.pedestal = self._static_box((PEDESTAL_WIDTH, PEDESTAL_WIDTH, bench.height), (*ROBOT_BASE, bench.height / 2), PEDESTAL_RGBA)
         self.robot = Panda(c, (*ROBOT_BASE, bench.height))
-
-        self.bodies, self.frames, self.instance_ids = {}, {}, {}
-        texture = c.loadTexture(palette_texture())
-        for i, obj in enumerate(spec.objects):
-            body, frame = build_body(c, obj, static=obj in spec.containers, texture=texture)
-            self.bodies[obj.name], self.frames[obj.name] = body, frame
-            self.instance_ids[obj.name] = FIRST_OBJECT_ID + i
+        self._robot_links: list[Link] = [(self.robot.body, shape[1], tuple(shape[7])) for shape in c.getVisualShapeData(self.robot.body)]
+        self.pool = BodyPool(c, capacity)
+        # TinyRenderer draws bodies in the order they were made and tests depth before shading, so the
+        # bench, which fills most frames, comes last: it is not shaded where something lies on it.
+        self.bench_body = self._static_box(bench.size, (*bench.center, bench.height - bench.size[2] / 2), (1, 1, 1, 1))
+        self._sleep([floor, self.pedestal, self.bench_body])
+        self._textures: dict[str, int] = {}  # texture id per image file, loaded when a scene first shows it
+        self._bench_pattern: str | None = None  # the texture on the bench top now (a perturbation)
         lut = np.full(c.getNumBodies() + 1, BACKGROUND_ID, dtype=np.int32)  # index = body id + 1
         lut[self.bench_body + 1] = BENCH_ID
-        lut[pedestal + 1] = ROBOT_ID
-        lut[self.robot.body + 1] = ROBOT_ID
-        lut[floor + 1] = BACKGROUND_ID
-        for name, body in self.bodies.items():
-            lut[body + 1] = self.instance_ids[name]
+        lut[[self.pedestal + 1, self.robot.body + 1]] = ROBOT_ID
+        self._scenery_lut = lut
+        self._bench_geometry = _bench_geometry(bench)
+        self._in_use, self.cameras = [], {}
+        self.scenery_builds += 1
+        if self.config.gui:
+            c.configureDebugVisualizer(pybullet.COV_ENABLE_RENDERING, 1)
+
+    def _place(self, spec: SceneSpec, at_rest: bool) -> None:
+        """Reset everything an episode can change, from `spec`, so no state of an earlier scene survives.
+
+        1. Constraints (grasp welds) are removed, the arm goes home, bodies this scene does not use
+           are parked, and each object's body is posed from the spec (`at_rest`: flat tools in their
+           variant's resting pose, for settling), still, with its mass, friction, colour and tint
+           applied from the spec (perturbed values where it sets them); the bench gets its colour and
+           texture.
+        2. One physics step at zero gravity in which nothing can collide. PyBullet's teleport sets a
+           body's pose but not its world-frame inertia, which Bullet refreshes only when it integrates
+           the body, so a reused body would carry its last episode's inertia into the first step.
+           Here nothing moves and no impulse flows, and Bullet's broadphase, left with no pairs,
+           restarts the cursor of its paced pair clean-up.
+        3. The arm's and the objects' colliders get fresh broadphase proxies, in that order. That
+           drops every contact manifold (warm-start impulses, friction anchors) and numbers the
+           proxies, by which Bullet orders contact dispatch and solving, the same in every episode.
+        """
+        c = self.client
+        if self.config.gui:
+            c.configureDebugVisualizer(pybullet.COV_ENABLE_RENDERING, 0)
+        for i in reversed(range(c.getNumConstraints())):
+            c.removeConstraint(c.getConstraintUniqueId(i))
+        self.robot.reset(HOME)
+        self._filter_robot(NO_COLLISION, NO_COLLISION)
+        placed = self.pool.assign(spec.objects)
+        in_use = [body for body, _ in placed]
+        for body in sorted(set(self._in_use) - set(in_use)):
+            park(c, body)
+        c.changeVisualShape(self.bench_body, -1, rgbaColor=[*COLOURS[spec.bench.colour], 1])
+        if spec.bench.texture != self._bench_pattern:  # -1 takes a texture off
+            pattern = spec.bench.texture
+            c.changeVisualShape(self.bench_body, -1, textureUniqueId=-1 if pattern is None else self._texture(bench_texture(pattern)))
+            self._bench_pattern = pattern
+        n_containers = len(spec.containers)
+        self._resting = True
+        for i, (obj, (body, frame)) in enumerate(zip(spec.objects, placed)):
+            static = i < n_containers
+            c.setCollisionFilterGroupMask(body, -1, *NO_COLLISION)
+            c.resetBasePositionAndOrientation(body, *frame.to_bullet(*self._start_pose(obj, spec.bench, static, at_rest)))
+            c.resetBaseVelocity(body, (0, 0, 0), (0, 0, 0))
+            apply_dynamics(c, body, dynamics_of(obj, static))
+            apply_appearance(c, body, self._texture(palette_texture(obj.colour)), rgba_of(obj))
+            c.changeDynamics(body, -1, activationState=pybullet.ACTIVATION_STATE_SLEEP if static else pybullet.ACTIVATION_STATE_WAKE_UP)
+        c.setGravity(0, 0, 0)
+        c.stepSimulation()
+        c.setGravity(*GRAVITY)
+        c.performCollisionDetection()  # a second broadphase pass moves the leaves placing touched out of its dynamic tree
+        self._filter_robot(STATIC_FILTER, MOVING_FILTER)
+        for i, body in enumerate(in_use):
+            c.setCollisionFilterGroupMask(body, -1, *(STATIC_FILTER if i < n_containers else MOVING_FILTER))
+
+        self.spec, self._in_use, self.physics_steps = spec, in_use, 0
+        self.bodies = {obj.name: body for obj, body in zip(spec.objects, in_use)}
+        self.frames = {obj.name: frame for obj, (_, frame) in zip(spec.objects, placed)}
+        self.instance_ids = {obj.name: FIRST_OBJECT_ID + i for i, obj in enumerate(spec.objects)}
+        lut = self._scenery_lut.copy()
+        lut[np.asarray(in_use, dtype=np.int64) + 1] = FIRST_OBJECT_ID + np.arange(len(in_use))
         self.id_lut = lut
-        statics = [self.bench_body, pedestal, *(self.bodies[c.name] for c in spec.containers)]
-        self._sleep([floor, *statics])
-        self.layers = SceneLayers(c, statics, [self.robot.body, *(self.bodies[t.name] for t in spec.tools)])
-        self._tool_bodies = [self.bodies[t.name] for t in spec.tools]
+        scenery = [(self.bench_body, -1, (*COLOURS[spec.bench.colour], 1.0)), (self.pedestal, -1, PEDESTAL_RGBA)]
+        links = [(body, -1, rgba_of(obj)) for obj, body in zip(spec.objects, in_use)]
+        self._tool_bodies = in_use[n_containers:]
+        self.layers = SceneLayers(c, scenery + links[:n_containers], self._robot_links, links[n_containers:])
         self._tool_com_forms = rotation_forms(np.array([self.frames[t.name].com for t in spec.tools]))
         light = spec.lights[0]
         self.cameras = {cam.name: Camera(cam, light, hardware=self.renderer == "egl") for cam in spec.cameras}
         if self.config.gui:
             c.configureDebugVisualizer(pybullet.COV_ENABLE_RENDERING, 1)
-        if settle:
-            self.settle()
+
+    def _start_pose(self, obj: ObjectSpec, bench: BenchSpec, static: bool, at_rest: bool) -> tuple[tuple, tuple]:
+        """Where an object's body starts (spec frame): the spec's pose, or for settling a tool lying flat on the bench, its variant's resting pose."""
+        position, rpy = obj.pose.position, obj.pose.rpy
+        if static or not at_rest or not lies_flat_on(position, rpy, bench):
+            self._resting = self._resting and static
+            return position, quat_from_euler(*rpy)
+        cfg = self.config
+        rest = rest_pose(obj.category, obj.size, cfg.timestep, cfg.solver_iterations, cfg.solver_residual_threshold)
+        return (position[0], position[1], bench.height + rest.height), resting_quaternion(rest, rpy[2])
+
+    def _texture(self, path: str) -> int:
+        """The id of an image file's texture in this simulation, loaded on first use."""
+        if path not in self._textures:
+            self._textures[path] = self.client.loadTexture(path)
+        return self._textures[path]
+
+    def _filter_robot(self, base: tuple[int, int], links: tuple[int, int]) -> None:
+        """Set the collision filter of the arm's base and of each of its links (a fresh broadphase proxy each)."""
+        c, body = self.client, self.robot.body
+        c.setCollisionFilterGroupMask(body, -1, *base)
+        for link in range(c.getNumJoints(body)):
+            c.setCollisionFilterGroupMask(body, link, *links)
+
+    def _tool_poses_now(self) -> dict[int, tuple]:
+        """Each tool body's pose as PyBullet reports it (the layers' record of where tools settled)."""
+        return {body: self.client.getBasePositionAndOrientation(body) for body in self._tool_bodies}
 
     def _static_box(self, size, position, rgba) -> int:
         half = [s / 2 for s in size]
@@ -227,18 +304,28 @@ class World:
             useMaximalCoordinates=True,  # a static rigid body, which never wakes what rests on it
         )
 
-    def settle(self, seconds: float = SETTLE_SECONDS) -> None:
-        """Step with the arm holding still while objects come to rest, then put them to sleep.
+    def settle(self, seconds: float | None = None) -> None:
+        """Step with the arm holding still while objects come to rest, then stop them and put them to sleep.
 
-        Bullet only sleeps a body after 2 s at rest; sleeping them now makes a resting 20-tool bench
-        cost ~0.1 ms per physics step instead of ~1.6 ms. Any contact wakes a body again.
+        Tools placed in their resting pose need only RESTING_SETTLE_STEPS: Bullet builds up a new
+        contact's points over a few steps, and bodies on fresh contacts jump (a nut at 5 rad/s in
+        the first step); after those steps a woken bench drifts 0.25 mm, after SETTLE_SECONDS
+        0.04-0.1 mm. Other scenes (objects raised or tilted) settle for SETTLE_SECONDS.
+        Bullet only sleeps a body after 2 s at rest; sleeping them now makes a resting 20-tool
+        bench cost ~0.1 ms per physics step instead of ~1.6 ms. Any contact wakes a body again.
         Raises `SceneSettleError` if an object left the bench.
         """
-        self.step(int(round(seconds / self.config.timestep)))
+        if seconds is None:
+            self.step(RESTING_SETTLE_STEPS if self._resting else int(round(SETTLE_SECONDS / self.config.timestep)))
+        else:
+            self.step(int(round(seconds / self.config.timestep)))
         lost = self.fallen_objects()
         if lost:
             raise SceneSettleError(f"objects fell off the bench while settling: {lost}")
-        self._sleep(self.bodies.values())
+        for body in self._tool_bodies:
+            self.client.resetBaseVelocity(body, (0, 0, 0), (0, 0, 0))
+        self._sleep(self._tool_bodies)
+        self.layers.rest = self._tool_poses_now()
         self.physics_steps = 0
 
     def _sleep(self, bodies) -> None:
@@ -247,7 +334,6 @@ class World:
         resting tool's contacts cost narrowphase work each step (~55 us per physics step, 20 tools)."""
         for body in bodies:
             self.client.changeDynamics(body, -1, activationState=pybullet.ACTIVATION_STATE_SLEEP)
-
     # --- state --------------------------------------------------------------------------------
     def step(self, n: int = 1) -> None:
         for _ in range(n):
@@ -286,14 +372,10 @@ class World:
     def fallen_objects(self) -> list[str]:
         """Names of tools and containers that are off the bench or below its top."""
         bench = self.spec.bench
-        out = []
-        for name, body in self.bodies.items():
-            lo, hi = (np.asarray(v) for v in self.client.getAABB(body))
-            centre = (lo + hi) / 2
-            off = np.any(centre[:2] < bench.lo) or np.any(centre[:2] > bench.hi)
-            if off or lo[2] < bench.height - _FALL_MARGIN:
-                out.append(name)
-        return out
+        boxes = np.array([self.client.getAABB(body) for body in self.bodies.values()]).reshape(-1, 2, 3)
+        centre = boxes.mean(1)[:, :2]
+        fallen = np.any(centre < bench.lo, axis=1) | np.any(centre > bench.hi, axis=1) | (boxes[:, 0, 2] < bench.height - _FALL_MARGIN)
+        return [name for name, out in zip(self.bodies, fallen) if out]
 
     def set_object_pose(self, obj: ObjectSpec, position, rpy=(0.0, 0.0, 0.0)) -> None:
         """Teleport an object (for tests and task resets); velocities are zeroed."""

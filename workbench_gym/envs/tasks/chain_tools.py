@@ -21,7 +21,7 @@ from workbench_gym.envs.tasks.clarify_tool import ClarifyTool
 from workbench_gym.envs.tasks.collect_screws import CollectScrews
 from workbench_gym.envs.tasks.count_tools import CountTools
 from workbench_gym.envs.tasks.fetch_tool import FetchTool
-from workbench_gym.envs.tasks.goals import goal_candidates, graspable, sample_until
+from workbench_gym.envs.tasks.goals import graspable, has_goal_candidate, sample_until
 from workbench_gym.envs.tasks.pick_tool import PickTool
 from workbench_gym.envs.tasks.place_tool import PlaceTool
 from workbench_gym.envs.tasks.placement import PlacementTask
@@ -48,10 +48,10 @@ def _has_work(task: Task, world: World) -> bool:
         twins = [t for t in spec.tools if t.name in task.twin_names]
         return len(twins) == 2 and all(graspable(spec, t) and referring_expressions(t, spec) for t in twins)
     if isinstance(task, PlaceTool):
-        return bool(goal_candidates(task, spec, PlaceTool.fits_somewhere))
+        return has_goal_candidate(task, spec, PlaceTool.fits_somewhere)
     if isinstance(task, (SortTools, CollectScrews)):
         return True  # whether any goal is left is known only once its goals are set: see `ChainTools._start`
-    return bool(goal_candidates(task, spec))
+    return has_goal_candidate(task, spec)
 
 
 def _handed_over_set_apart(spec: SceneSpec) -> SceneSpec:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -43,9 +43,17 @@ def graspable(spec: SceneSpec, tool: ObjectSpec) -> bool:
 
 def goal_candidates(task: Task, spec: SceneSpec, keep: Callable[[SceneSpec, ObjectSpec], bool] | None = None) -> list[tuple[ObjectSpec, list[str]]]:
     """Graspable tools of the task's variant split (and goal categories, if set) that a phrase picks out uniquely, with those phrases."""
+    return list(_goal_candidates(task, spec, keep))
+
+
+def has_goal_candidate(task: Task, spec: SceneSpec, keep: Callable[[SceneSpec, ObjectSpec], bool] | None = None) -> bool:
+    """Whether `goal_candidates` would find any; stops at the first (phrases cost ~0.3 ms a tool with 20 tools)."""
+    return next(_goal_candidates(task, spec, keep), None) is not None
+
+
+def _goal_candidates(task: Task, spec: SceneSpec, keep: Callable[[SceneSpec, ObjectSpec], bool] | None) -> Iterator[tuple[ObjectSpec, list[str]]]:
     unseen = task.config.variant_split == "unseen"
     categories = task.config.goal_categories
-    out = []
     for tool in spec.tools:
         if tool.distractor or not graspable(spec, tool) or unseen != is_held_out(tool.category, tool.size, tool.colour):
             continue
@@ -55,8 +63,7 @@ def goal_candidates(task: Task, spec: SceneSpec, keep: Callable[[SceneSpec, Obje
             continue
         refs = referring_expressions(tool, spec)
         if refs:
-            out.append((tool, refs))
-    return out
+            yield tool, refs
 
 
 def sample_until(task: Task, rng: np.random.Generator, accept: Callable[[SceneSpec], bool], **sampler) -> SceneSpec:
@@ -75,7 +82,7 @@ def sample_until(task: Task, rng: np.random.Generator, accept: Callable[[SceneSp
 
 def sample_scene_with_goal(task: Task, rng: np.random.Generator, keep: Callable[[SceneSpec, ObjectSpec], bool] | None = None, **sampler) -> SceneSpec:
     """A scene with at least one goal candidate."""
-    return sample_until(task, rng, lambda spec: bool(goal_candidates(task, spec, keep)), **sampler)
+    return sample_until(task, rng, lambda spec: has_goal_candidate(task, spec, keep), **sampler)
 
 
 def tool_info(tool: ObjectSpec) -> dict:
