@@ -22,11 +22,17 @@ KEY = "sk-test-5up3r-s3cr3t"
 
 # -- item 12: the time bound ----------------------------------------------------------------------------------------
 
+#: Replies whose handling is CPU work (parsing 20,000 regions, a large body) get a bound a busy machine keeps; the
+#: slow path they guard against took 33 s. Servers that stall or trickle are held to the tight one.
+PARSE_BOUND_S = {"many_boxes": 5.0, "huge_body": 5.0}
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_misbehaving_server_ends_within_the_bound_and_falls_back(kind):
-    outcome = check_server(kind, "ground", total_timeout_s=1.2, timeout_s=0.6)
+    bound = PARSE_BOUND_S.get(kind, 1.2)
+    outcome = check_server(kind, "ground", total_timeout_s=bound, timeout_s=min(0.6, bound / 2))
     assert not outcome.outcome.startswith("error"), outcome
-    assert outcome.within_bound, f"{kind}: {outcome.seconds:.2f} s against total_timeout_s=1.2 ({outcome.detail})"
+    assert outcome.within_bound, f"{kind}: {outcome.seconds:.2f} s against total_timeout_s={bound} ({outcome.detail})"
     assert outcome.as_expected, outcome
     assert outcome.regions == (MAX_REGIONS if kind == "many_boxes" else 1)  # valid boxes: the best MAX_REGIONS are used
 
