@@ -20,7 +20,7 @@ import gymnasium as gym
 
 from workbench_gym.benchmark import language_controls
 from workbench_gym.benchmark.card import write_card
-from workbench_gym.benchmark.instruction_sets import Item, packaged_set, read_instruction_set, set_sha256, targets_match
+from workbench_gym.benchmark.instruction_sets import SETS_DIR, Item, packaged_set, read_instruction_set, set_sha256, targets_match
 from workbench_gym.benchmark.planners import PlannerFactory
 from workbench_gym.benchmark.suite import Row, Suite
 from workbench_gym.registration import env_id
@@ -209,10 +209,15 @@ def _check_resources(suite: Suite, resources_: Resources) -> None:
             read_instruction_set(path, control=path == resources_.control_set)  # a clear error now, not mid-run
 
 
+def _shown(path: Path) -> str:
+    """A set's folder as cards show it: the packaged set's name, else the path given."""
+    return f"{path.name} (packaged)" if path.resolve().parent == SETS_DIR.resolve() else str(path)
+
+
 def _sources(suite: Suite, resources_: Resources) -> dict:
     return {
-        "instruction_set": {"path": str(resources_.instruction_set), "sha256": set_sha256(resources_.instruction_set)} if resources_.instruction_set else None,
-        "language_controls": ({"control_set": str(resources_.control_set), "sha256": set_sha256(resources_.control_set)} if resources_.control_set
+        "instruction_set": {"path": _shown(resources_.instruction_set), "sha256": set_sha256(resources_.instruction_set)} if resources_.instruction_set else None,
+        "language_controls": ({"control_set": _shown(resources_.control_set), "sha256": set_sha256(resources_.control_set)} if resources_.control_set
                               else {"generator": suite.language.generator, "note": "built-in seeded generator (fallback), not independently written"}),
     }
 
@@ -221,8 +226,8 @@ def _claim(out: Path, suite: Suite, planner: PlannerFactory, quick: bool, dev: b
     """Make `out` this run's folder, or check that it already is (same suite, planner, subset, seeds and sets)."""
     claim = {"suite": suite.name, "version": suite.version, "sha256": suite.sha256, "planner": planner.label, "quick": quick, "dev_seeds": dev,
              "selected": list(select),
-             "instruction_set": str(resources_.instruction_set) if resources_.instruction_set else None,
-             "control_set": str(resources_.control_set) if resources_.control_set else None}
+             "instruction_set": _shown(resources_.instruction_set) if resources_.instruction_set else None,
+             "control_set": _shown(resources_.control_set) if resources_.control_set else None}
     path = out / "run.json"
     if path.exists():
         held = json.loads(path.read_text())
