@@ -10,7 +10,7 @@ from scripted_backend import ScriptedBackend
 
 import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.envs.grasping import grasp_action
-from workbench_gym.envs.high_level import Answer, Ask, Pick, Place, decode
+from workbench_gym.envs.high_level import Answer, Ask, Done, Pick, Place, decode
 from workbench_gym.language.reader import read_instruction
 from workbench_gym.language.task import UNLISTED, StructuredTask, ToolReference
 from workbench_gym.policies import PLANNERS
@@ -323,3 +323,24 @@ def test_eval_cli_writes_json_and_table(tmp_path, monkeypatch):
     assert episode["planner_log"]["decisions"][0]["action"] == "answer: three"
     assert episode["planner_log"]["report"].startswith("Instruction:")
     assert "| CountTools | vlm | replay |" in table.read_text()
+
+
+# --- the step machine, task by task -----------------------------------------------------------------------
+@pytest.mark.parametrize("task, seed", [("FetchTool", 0), ("SortTools", 0), ("CollectScrews", 1)])
+def test_the_step_machine_carries_out_fetch_sort_and_collect(task, seed):
+    """With perfect grounding every pick is followed by a place into the step's zone until nothing fits: the task
+    is done, each place put a tool somewhere (none set aside), and the plan's steps are what the task needs."""
+    env = make_env(task, n_tools=4)
+    try:
+        planner = VLMPlanner(ScriptedBackend(env))
+        actions, info, _ = run_episode(env, planner, seed)
+        assert info["is_success"], [f"{d.action} ({d.reason})" for d in planner.decisions]
+        verbs = [type(a).__name__ for a in actions if not isinstance(a, Done)]
+        assert verbs and verbs == ["Pick", "Place"] * (len(verbs) // 2)  # no retries, no asks: pick, place, pick, place
+        steps = planner.plan.steps
+        assert all(s.verb == "move" for s in steps) and all(s.every for s in steps) == (task != "FetchTool")
+        if task == "FetchTool":
+            assert steps[0].destination == "hand-over area"
+        assert all("holding a tool the plan did not ask for" != d.reason for d in planner.decisions)
+    finally:
+        env.close()

@@ -102,6 +102,7 @@ class SceneReader:
         self.backend_s = 0.0
         self.inputs: dict = {}
         self._grounded: dict[tuple[str, str], list[Region]] = {}
+        self.tied: list[ToolEstimate] = []  # the tools the last `resolve` could not choose between (what a question asks about)
 
     def look(self, observation: dict[str, Any]) -> View:
         """Take a decision's views: the planner's camera, and the wrist camera when the env renders it."""
@@ -151,9 +152,9 @@ class SceneReader:
         return sorted(out, key=lambda c: -c[1])
 
     def close(self, ref: ToolReference, candidates: list[Candidate]) -> bool:
-        """Whether a choice among candidates is close enough to look again: none found, lengths to compare, a rival
-        scoring near the best, or a best candidate partly hidden or poorly fitted."""
-        if not candidates or ref.size or superlative(ref):
+        """Whether a choice among candidates is close enough to look again: none found, lengths or places to compare, a
+        rival scoring near the best, or a best candidate partly hidden or poorly fitted."""
+        if not candidates or ref.size or superlative(ref) or spatial(ref):  # lengths or places to compare: every tool counts
             return True
         ranked = sorted(candidates, key=lambda c: -c[1])
         best = ranked[0]
@@ -178,8 +179,9 @@ class SceneReader:
         return out
 
     def _fit_as(self, ref: ToolReference, label: str) -> tuple[str, ...]:
-        categories = categories_of(ref.category) or tuple(TOOLS)
-        return (label,) if label in categories else categories
+        """The kinds to fit a region as: what the backend recognised (a sibling of the named kind stays itself, so
+        measuring compares tools of the kind named), else every kind the reference allows."""
+        return (label,) if label in TOOLS else categories_of(ref.category) or tuple(TOOLS)
 
     def _fitted(self, regions: list[Region], ref: ToolReference) -> list[Candidate]:
         out = []
@@ -231,6 +233,7 @@ class SceneReader:
         """The one candidate the reference means, with why; (None, question naming the slot) when the planner should ask."""
         text, noun = describe(ref), category_noun(ref.category) or "tool"
         most, place = superlative(ref), spatial(ref)
+        self.tied = []
         if ref.category == UNLISTED:
             return None, "I don't know that tool: it is not in my catalog. Which tool do you mean (category)?"
         if not known(ref):
@@ -239,20 +242,27 @@ class SceneReader:
             return None, f"I can't see a {text}. Which tool do you mean (category, colour)?"
         # A region the catalog shape hardly covers is two tools run together or a sliver: measure only the rest.
         candidates = [c for c in candidates if c[0].fit >= self.config.min_fit] or candidates
+        if ref.size or most or place:  # chosen by measuring, not by score: measure the kind named (a sibling only scored)
+            kinds = categories_of(ref.category)
+            candidates = [c for c in candidates if c[0].category in kinds] or candidates
+        # Tools of one kind compare by the length measured (a fitted size is a guess from that length, and a near-miss
+        # in it flips the order); tools of several kinds by the catalog size each was fitted to.
+        one_kind = len({c[0].category for c in candidates}) == 1
         if ref.size and not (most or place):
-            # The size word is the disambiguator, and no question is needed: the words already said which. Fully seen
-            # candidates first (a hidden end makes a large tool look medium), then those fitted to that size; among
-            # those "large" is the longest and "small" the shortest for its kind, relative to each other as a person
-            # means it, and "medium" the one nearest the catalog length.
-            relative = {"large": lambda e: -e.length / e.model_length, "small": lambda e: e.length / e.model_length}.get(
-                ref.size, lambda e: size_misfit(e, ref.size))
-            best = min(candidates, key=lambda c: (c[0].occluded, c[0].size != ref.size, relative(c[0])))
-            if best[0].size == ref.size or len(candidates) == 1 or best[1] >= self.config.confident:
+            # The size word is the disambiguator, and no question is needed: the words already said which. Among tools
+            # of one kind "large" is the longest, "small" the shortest of those not partly hidden (a hidden end only
+            # makes a tool look short), "medium" the one whose length speaks least against the catalog's (seen longer
+            # is strong evidence, seen shorter weak); across kinds, relative to each kind's catalog length.
+            relative = {"large": lambda e: -e.length / (1.0 if one_kind else e.model_length),
+                        "small": lambda e: (e.truncated, e.length / (1.0 if one_kind else e.model_length))}.get(
+                ref.size, lambda e: size_misfit(e, ref.size) if one_kind else (e.occluded, e.size != ref.size, size_misfit(e, ref.size)))
+            best = min(candidates, key=lambda c: relative(c[0]))
+            if best[0].size == ref.size or len(candidates) == 1 or one_kind or best[1] >= self.config.confident:
                 return best, f"the {ref.size} one of {len(candidates)} {noun} candidates (measured {best[0].length:.3f} m)"
         if most or place:
             key = {
-                "largest": lambda c: -c[0].nominal - 0.01 * c[0].length,
-                "smallest": lambda c: c[0].nominal + 0.01 * c[0].length,
+                "largest": lambda c: -c[0].length if one_kind else -c[0].nominal - 0.01 * c[0].length,
+                "smallest": lambda c: c[0].length if one_kind else c[0].nominal + 0.01 * c[0].length,
                 "leftmost": lambda c: -c[0].xy[1],  # the robot's left is +y
                 "rightmost": lambda c: c[0].xy[1],
             }.get(most or place)
@@ -270,6 +280,7 @@ class SceneReader:
             return None, f"I am not sure which is the {text} (best match {best[1]:.2f}). Which one do you mean (colour, size or place)?"
         rivals = [c for c in candidates[1:] if c[1] >= best[1] * self.config.tie_ratio]
         if rivals:
+            self.tied = [c[0] for c in (best, *rivals)]
             tied = [best, *rivals][:3]
             seen = ", ".join(where(c[0]) for c in tied)
             slot = "size" if len({c[0].size for c in tied}) > 1 else "place"

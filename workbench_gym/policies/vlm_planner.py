@@ -65,6 +65,7 @@ class VLMPlanner:
         self.step_index, self.asked, self.dialog_used = 0, False, ""
         self.reference: ToolReference | None = None  # the current step's target, refined by a reply
         self.target: _Target | None = None
+        self.asked_about: list[ToolEstimate] = []  # the tools a question asked to choose between
         self.holding: ToolEstimate | None = None
         self.last: HighLevelAction | None = None
         self._noted = True  # whether the last action's outcome has been looked at
@@ -193,13 +194,16 @@ class VLMPlanner:
             target.attempts += 1
             return pick_at(target.estimate, target.attempts - 1), f"retry {target.attempts - 1} of the {describe(ref)}, {retry_kind(target.attempts - 1)}"
         candidates = self.scene.candidates(ref, second_look=True)
+        if self.asked_about and self.dialog_used:  # the reply answers which of the tools asked about: choose among them
+            among = [c for c in candidates if any(_distance(c[0], e) < self.config.nudge for e in self.asked_about)]
+            candidates = among if len(among) >= 2 else candidates
         if not candidates and ref.colour:  # the backend may misjudge a colour: look by kind alone, and ask if that is not enough
             candidates = self.scene.candidates(replace(ref, colour=""), second_look=True)
             self.scene.inputs["relaxed"] = f"nothing {ref.colour} scored; grounded {grounding_phrase(replace(ref, colour=''))!r} alone"
         chosen, why = self.scene.resolve(ref, candidates)
         if chosen is None:
             if not self.asked:
-                self.asked = True
+                self.asked, self.asked_about = True, self.scene.tied
                 return Ask(fit_text(why)), "asking: " + why
             if not candidates:
                 self.log.events.append(f"Found no {describe(ref)}")
