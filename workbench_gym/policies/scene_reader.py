@@ -202,17 +202,16 @@ class SceneReader:
         if not any(SECOND_CAMERA in obj.sources for obj in objects):
             return None
         pixel = {self.view.camera: pixel_size(self.view), SECOND_CAMERA: pixel_size(self.second)}
+        views = ((self.view.camera, front_regions), (SECOND_CAMERA, second_regions))
         out = []
         for obj in objects:
-            scored = [(float(r.score), r.label) for cam, listed in ((self.view.camera, front_regions), (SECOND_CAMERA, second_regions))
-                      for r in (listed[i] for i in obj.sources.get(cam, ()))]
-            by_view = [max(float(listed[i].score) for i in obj.sources[cam])
-                       for cam, listed in ((self.view.camera, front_regions), (SECOND_CAMERA, second_regions)) if obj.sources.get(cam)]
-            label = max(scored)[1]
+            seen_by = [own for own in ([listed[i] for i in obj.sources.get(cam, ())] for cam, listed in views) if own]
+            label = max((r for own in seen_by for r in own), key=lambda r: r.score).label
+            score = float(np.mean([max(float(r.score) for r in own) for own in seen_by]))  # each view that sees it is one piece of evidence
             measured_by = max(obj.views, key=lambda v: obj.lengths.get(v, 0.0))  # the view that sees more of it sets the pixel grid
             estimate = fit_points(obj.points, self._fit_as(ref, label), self.bench_z, pixel[measured_by], self._hidden(obj, front_regions))
             if estimate is not None and estimate.top <= self.config.held_height:
-                out.append((estimate, float(np.mean(by_view))))  # each view that sees it is one piece of evidence
+                out.append((estimate, score))
         return out
 
     def _hidden(self, obj: FusedRegion, front_regions: list[Region]) -> bool:
