@@ -21,7 +21,7 @@ from gymnasium import spaces
 
 from workbench_gym.language.expressions import describe
 from workbench_gym.language.task import HANDOVER, PARTS_TRAY, UNLISTED, ToolReference
-from workbench_gym.language.vocabulary import categories_of, category_noun
+from workbench_gym.language.vocabulary import categories_of, category_noun, family_category, plural, vocabulary
 from workbench_gym.policies.backend import Backend, Region, View
 from workbench_gym.policies.perception import (
     FusedRegion, ToolEstimate, decimate, fit_points, fit_tool, fit_zone, fuse, lift_region, pixel_size, project, sight, size_misfit,
@@ -226,6 +226,16 @@ class SceneReader:
             return True
         seen = sight(self.second, obj.points, OCCLUSION_GAP)
         return not seen.in_frame.all()
+
+    def tally(self) -> list[str]:
+        """What tools the view shows, by family: ["2 wrenches", "1 screwdriver"] (for the report)."""
+        seen = []
+        for family, noun in vocabulary().family_words.items():
+            kinds = tuple(n for n, c in TOOLS.items() if c.family == family)
+            count = len([c for c in self.candidates(ToolReference(family_category(family))) if c[0].category in kinds])
+            if count:
+                seen.append(f"{count} {plural(noun) if count > 1 else noun}")
+        return seen
 
     # --- resolving --------------------------------------------------------------------------------------
     def resolve(self, ref: ToolReference, candidates: list[Candidate]) -> tuple[Candidate | None, str]:

@@ -23,14 +23,14 @@ from workbench_gym.envs.high_level import Answer, Ask, Done, HighLevelAction, Pi
 from workbench_gym.language.expressions import describe
 from workbench_gym.language.reader import read_instruction, read_reply
 from workbench_gym.language.task import StructuredTask, ToolReference
-from workbench_gym.language.vocabulary import family_category, plural, read_container, vocabulary
+from workbench_gym.language.vocabulary import plural, read_container, vocabulary
 from workbench_gym.policies.backend import Backend
 from workbench_gym.policies.decision_log import Decision, DecisionLog, log
 from workbench_gym.policies.grasp_poses import pick_at, place_in, retry_kind, yaw_of
 from workbench_gym.policies.perception import ToolEstimate
 from workbench_gym.policies.scene_reader import ENV_OPTIONS, PlannerConfig, SceneReader, check_observation_space, observation_view
-from workbench_gym.policies.steps import Plan, Step, grounding_phrase, plan_steps
-from workbench_gym.scenes.catalog import TOOLS, get_category
+from workbench_gym.policies.steps import Plan, Step, describe_step, grounding_phrase, plan_steps
+from workbench_gym.scenes.catalog import get_category
 from workbench_gym.scenes.zones import handover_zone
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH, PROPRIO_SLICES
 
@@ -92,7 +92,7 @@ class VLMPlanner:
         if self.plan is None:
             self.plan = self._make_plan()
             self.scene.inputs["task"] = self.plan.task.to_dict()
-            self.log.events.append(f"Read the instruction as {self.plan.kind}: " + "; ".join(_describe_step(s) for s in self.plan.steps))
+            self.log.events.append(f"Read the instruction as {self.plan.kind}: " + "; ".join(describe_step(s) for s in self.plan.steps))
         action, reason = self._decide(holding, dialog)
         self.last, self._noted = action, False
         self.log.record(action, reason, self.scene.inputs, time.perf_counter() - start, self.scene.backend_s)
@@ -104,13 +104,7 @@ class VLMPlanner:
         self.scene.inputs = {}  # a fresh inputs record: the last decision's is logged already
         holding = self._holds(np.asarray(observation["proprio"], np.float64))
         self._observe_outcome(holding)  # the episode may have ended on the last primitive
-        seen = []
-        for family, noun in vocabulary().family_words.items():
-            kinds = tuple(n for n, c in TOOLS.items() if c.family == family)
-            count = len([c for c in self.scene.candidates(ToolReference(family_category(family))) if c[0].category in kinds])
-            if count:
-                seen.append(f"{count} {plural(noun) if count > 1 else noun}")
-        return self.log.write_report(seen, self.placed, holding)
+        return self.log.write_report(self.scene.tally(), self.placed, holding)
 
     @property
     def report(self) -> str:
@@ -154,7 +148,7 @@ class VLMPlanner:
             if decided is not None:
                 return decided
             self.step_index += 1
-            self.reference, self.target = None, None
+            self.reference, self.target, self.asked_about = None, None, []
         return Done(), "every step of the plan is done"
 
     def _step_action(self, step: Step, dialog: str) -> tuple[HighLevelAction, str] | None:
@@ -294,13 +288,6 @@ class VLMPlanner:
 
 def _distance(a: ToolEstimate, b: ToolEstimate) -> float:
     return float(np.linalg.norm(a.xy - b.xy))
-
-
-def _describe_step(step: Step) -> str:
-    if step.verb in ("answer", "ask"):
-        return f"{step.verb} {step.text!r}"
-    what = f"every {describe(replace(step.target, every=False))}" if step.every else f"the {describe(step.target)}"
-    return f"{step.verb} {what}" + (f" to the {step.destination}" if step.destination else "")
 
 
 def make_vlm_planner(observation_space: spaces.Space, backend: str | Backend = "native", config: PlannerConfig = PlannerConfig(),
