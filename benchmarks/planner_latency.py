@@ -37,12 +37,12 @@ def stats(times: list[float]) -> dict:
     return {"mean": round(float(np.mean(times)), 2), "p95": round(float(np.percentile(times, 95)), 2), "decisions": len(times)}
 
 
-def play(task: str, seeds: list[int], backend: NativeBackend, second_look: bool) -> tuple[list[float], list[float]]:
+def play(task: str, seeds: list[int], backend: NativeBackend, second_look: bool, scale: int = 2) -> tuple[list[float], list[float]]:
     """Per-decision ms of live episodes (cache cleared per episode), then of the same decisions replayed cached."""
     env = gym.make(f"workbench_gym/{task}-v0", control_mode="primitive", **ENV_OPTIONS)
     uncached, cached = [], []
     try:
-        planner = make_vlm_planner(env.observation_space, backend, second_look=second_look)
+        planner = make_vlm_planner(env.observation_space, backend, second_look=second_look, second_look_scale=scale)
         for seed in seeds:
             obs, _ = env.reset(seed=seed)
             backend._frames.clear()
@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=10, help="episodes per task and variant")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--scale", type=int, default=2, help="the second look reads the wrist view at 1/scale resolution")
     parser.add_argument("--out", default="benchmarks/results/planner_latency.json")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -83,7 +84,7 @@ def main() -> None:
     times = {name: {"uncached": [], "cached": [], "by_task": {}} for name in names}
     for task in args.tasks:  # the variants take turns task by task: both see the machine's load alike
         for name, second_look in names.items():
-            u, c = play(task, seeds, backend, second_look)
+            u, c = play(task, seeds, backend, second_look, args.scale)
             times[name]["uncached"] += u
             times[name]["cached"] += c
             times[name]["by_task"][task] = {"uncached": stats(u), "cached": stats(c)}

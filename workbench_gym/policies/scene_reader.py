@@ -141,10 +141,11 @@ class SceneReader:
         """
         query = grounding_phrase(ref)
         regions = self._regions(self.view, ref, all_candidates, near)
-        out = self._fitted(regions, ref)
+        fitted = self._fitted(regions, ref)
+        out = [c for c in fitted if c is not None]
         record = {"regions": len(self.ground(query)), "candidates": len(out), "scores": [round(float(r.score), 3) for r in self.ground(query)[:3]]}
-        if second_look and self.second is not None and self.close(ref, out):
-            fused = self._second_look(ref, regions)
+        if second_look and self.second is not None and self.close(ref, out) and self._in_second_view(out):
+            fused = self._second_look(ref, regions, fitted)
             if fused is not None:
                 record["second_look"] = {"front": len(out), "fused": len(fused)}
                 out = fused
@@ -183,16 +184,24 @@ class SceneReader:
         measuring compares tools of the kind named), else every kind the reference allows."""
         return (label,) if label in TOOLS else categories_of(ref.category) or tuple(TOOLS)
 
-    def _fitted(self, regions: list[Region], ref: ToolReference) -> list[Candidate]:
+    def _fitted(self, regions: list[Region], ref: ToolReference) -> list[Candidate | None]:
+        """Each region fitted to a catalog tool on the bench, in order; None for one too small or in the gripper."""
         out = []
         for region in regions:
             estimate = fit_tool(self.view, region, self._fit_as(ref, region.label), self.bench_z)
-            if estimate is not None and estimate.top <= self.config.held_height:
-                out.append((estimate, float(region.score)))
+            out.append((estimate, float(region.score)) if estimate is not None and estimate.top <= self.config.held_height else None)
         return out
 
-    def _second_look(self, ref: ToolReference, front_regions: list[Region]) -> list[Candidate] | None:
-        """Candidates of the front and wrist views fused in the bench frame; None when the wrist sees none of them."""
+    def _in_second_view(self, candidates: list[Candidate]) -> bool:
+        """Whether the wrist view can add anything: it sees one of the candidates (or there is none to see yet)."""
+        if not candidates:
+            return True
+        centres = np.array([[*c[0].centre, self.bench_z] for c in candidates])
+        return bool(sight(self.second, centres, OCCLUSION_GAP).in_frame.any())
+
+    def _second_look(self, ref: ToolReference, front_regions: list[Region], fitted: list[Candidate | None]) -> list[Candidate] | None:
+        """Candidates of the front and wrist views fused in the bench frame; None when the wrist sees none of them.
+        An object only the front view has, from one region, keeps its front fit (`fitted`, in region order)."""
         second_regions = self._regions(self.second, ref, False, None)
         if not second_regions:
             return None
@@ -205,6 +214,11 @@ class SceneReader:
         views = ((self.view.camera, front_regions), (SECOND_CAMERA, second_regions))
         out = []
         for obj in objects:
+            only = obj.sources.get(self.view.camera, ())
+            if SECOND_CAMERA not in obj.sources and len(only) == 1:
+                if fitted[only[0]] is not None:
+                    out.append(fitted[only[0]])
+                continue
             seen_by = [own for own in ([listed[i] for i in obj.sources.get(cam, ())] for cam, listed in views) if own]
             label = max((r for own in seen_by for r in own), key=lambda r: r.score).label
             score = float(np.mean([max(float(r.score) for r in own) for own in seen_by]))  # each view that sees it is one piece of evidence

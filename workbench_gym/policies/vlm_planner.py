@@ -34,7 +34,7 @@ from workbench_gym.scenes.catalog import get_category
 from workbench_gym.scenes.zones import handover_zone
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH, PROPRIO_SLICES
 
-__all__ = ["ENV_OPTIONS", "Decision", "PlannerConfig", "VLMPlanner", "check_observation_space", "make_vlm_planner", "observation_view"]
+__all__ = ["ENV_OPTIONS", "Decision", "PlannerConfig", "VLMPlanner", "check_observation_space", "make_vlm_planner", "observation_view", "split_options"]
 
 FINGER_SLACK = 0.005  # metres the fingers may sit inside their commanded opening without holding anything
 PROPRIO_ORIENTATION, PROPRIO_WIDTH = PROPRIO_SLICES["ee_orientation"], PROPRIO_SLICES["gripper_width"].start
@@ -290,6 +290,12 @@ def _distance(a: ToolEstimate, b: ToolEstimate) -> float:
     return float(np.linalg.norm(a.xy - b.xy))
 
 
+def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Options named like a `PlannerConfig` field (for the planner), and the rest (for the backend)."""
+    planner_fields = {f.name for f in fields(PlannerConfig)}
+    return {k: v for k, v in options.items() if k in planner_fields}, {k: v for k, v in options.items() if k not in planner_fields}
+
+
 def make_vlm_planner(observation_space: spaces.Space, backend: str | Backend = "native", config: PlannerConfig = PlannerConfig(),
                      **options: Any) -> VLMPlanner:
     """A VLM planner for envs with this observation space; it never sees the env itself.
@@ -297,9 +303,8 @@ def make_vlm_planner(observation_space: spaces.Space, backend: str | Backend = "
     `backend` is a `Backend` or a name for `policies.backends.make_backend` ("native", "hf", "openai"). Options named
     like a `PlannerConfig` field (`second_look=False`) set it; the rest go to the backend.
     """
-    planner_fields = {f.name for f in fields(PlannerConfig)}
-    config = replace(config, **{k: v for k, v in options.items() if k in planner_fields})
-    backend_options = {k: v for k, v in options.items() if k not in planner_fields}
+    overrides, backend_options = split_options(options)
+    config = replace(config, **overrides)
     check_observation_space(observation_space, config.camera)
     if isinstance(backend, str):
         from workbench_gym.policies.backends import make_backend
