@@ -91,7 +91,7 @@ def failure_kind(task: str, episode: dict) -> str:
     a pick that came up with a tool the goal does not name is "wrong tool"; else a pick that held nothing is "grasp
     failed"; else a question on a clear instruction is "asked needlessly"; else "other" (a place, an answer, a step limit)."""
     goal = episode.get("goal") or {}
-    wanted = {t["object"] for t in goal_targets(goal)}
+    wanted = {t["object"] for t in goal.get("objects", [goal] if "object" in goal else [])}
     picks = [a for a in episode.get("actions") or [] if a["verb"] == "pick"]
     if wanted and any(a["held"] and a["held"] not in wanted for a in picks):
         return "wrong tool"
