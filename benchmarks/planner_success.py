@@ -74,6 +74,25 @@ def load_set(folder: Path) -> dict[str, list[Item]]:
     return {t: sorted(items, key=lambda i: i.seed) for t, items in by_task.items()}
 
 
+FAILURE_KINDS = ("wrong tool", "grasp failed", "asked needlessly", "other")
+
+
+def failure_kind(task: str, episode: dict) -> str:
+    """Why a failed episode failed, from what the hand held after each primitive (the env's record, read only here):
+    a pick that came up with a tool the goal does not name is "wrong tool"; else a pick that held nothing is "grasp
+    failed"; else a question on a clear instruction is "asked needlessly"; else "other" (a place, an answer, a step limit)."""
+    goal = episode.get("goal") or {}
+    wanted = {t["object"] for t in goal.get("objects", [goal] if "object" in goal else [])}
+    picks = [a for a in episode.get("actions") or [] if a["verb"] == "pick"]
+    if wanted and any(a["held"] and a["held"] not in wanted for a in picks):
+        return "wrong tool"
+    if any(not a["held"] for a in picks):
+        return "grasp failed"
+    if task in CLEAR_TASKS and episode["planner_log"] and episode["planner_log"]["asked"]:
+        return "asked needlessly"
+    return "other"
+
+
 def _runs(seeds: list[int], size: int) -> list[tuple[int, int]]:
     """(start, end) index ranges of consecutive seeds, at most `size` long: one rollout each."""
     out, start = [], 0
@@ -158,7 +177,9 @@ def main() -> None:
         by[(split, task, planner)] = (row, episodes[k])
         if planner == "vlm":
             latencies += [d["total_ms"] for e in episodes[k] if e["planner_log"] for d in e["planner_log"]["decisions"]]
+        row["failures"] = {kind: sum(failure_kind(task, e) == kind for e in episodes[k] if not e["success"]) for kind in FAILURE_KINDS}
         failures += [{"task": task, "planner": planner, "split": split, "seed": e["seed"], "instruction": e["instruction"],
+                      "kind": failure_kind(task, e),
                       "decisions": [f"{d['action']} ({d['reason']})" for d in e["planner_log"]["decisions"]] if e["planner_log"] else None}
                      for e in episodes[k] if not e["success"]]
     summary = {}

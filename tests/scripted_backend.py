@@ -41,7 +41,9 @@ class ScriptedBackend:
         self.noise = noise
 
     def _segmentation(self, view: View) -> np.ndarray:
-        return self.env.world.render(view.camera, rgb=False, depth=False, segmentation=True).segmentation
+        seg = self.env.world.render(view.camera, rgb=False, depth=False, segmentation=True).segmentation
+        step = seg.shape[0] // view.rgb.shape[0]  # a decimated view (the planner's second look) has every step-th pixel
+        return seg[::step, ::step]
 
     def ground(self, view: View, phrase: str) -> list[Region]:
         self.calls += 1

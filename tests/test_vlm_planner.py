@@ -10,7 +10,7 @@ from scripted_backend import ScriptedBackend
 
 import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.envs.grasping import grasp_action
-from workbench_gym.envs.high_level import Answer, Ask, Pick, Place, decode
+from workbench_gym.envs.high_level import Answer, Ask, Done, Pick, Place, decode
 from workbench_gym.language.reader import read_instruction
 from workbench_gym.language.task import UNLISTED, StructuredTask, ToolReference
 from workbench_gym.policies import PLANNERS
@@ -20,8 +20,9 @@ from workbench_gym.policies.perception import fit_tool, project
 from workbench_gym.policies.perception import view_bench_height as bench_height
 from workbench_gym.policies.perception import view_points as backproject
 from workbench_gym.policies.perception.shapes import min_area_rectangle as _min_area_rectangle
+from workbench_gym.policies.grasp_poses import pick_at as _pick
 from workbench_gym.policies.steps import grounding_phrase, plan_steps
-from workbench_gym.policies.vlm_planner import ENV_OPTIONS, PROPRIO_WIDTH, VLMPlanner, _pick, make_vlm_planner, observation_view
+from workbench_gym.policies.vlm_planner import ENV_OPTIONS, PROPRIO_WIDTH, VLMPlanner, make_vlm_planner, observation_view
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH
 
 PRIMITIVE = {"control_mode": "primitive", **ENV_OPTIONS}
@@ -156,13 +157,12 @@ def test_checking_one_tool_fits_only_the_regions_around_it(torch_one_thread):
         obs, _ = env.reset(seed=4)
         planner = VLMPlanner(make_backend("native"))
         planner.reset(obs["instruction"])
-        view = observation_view(obs, "front")
-        planner._bench_z = bench_height(view)
+        planner.scene.look(obs)
         ref = ToolReference()  # any tool
-        every = planner._candidates(view, ref, all_candidates=True)
+        every = planner.scene.candidates(ref, all_candidates=True)
         assert len(every) >= 4
         for estimate, _ in every:
-            around = planner._candidates(view, ref, all_candidates=True, near=(estimate.xy, 0.03))
+            around = planner.scene.candidates(ref, all_candidates=True, near=(estimate.xy, 0.03))
             assert 1 <= len(around) < len(every)
             close = [e.xy.tolist() for e, _ in every if np.linalg.norm(e.xy - estimate.xy) < 0.03]
             assert all(xy in [e.xy.tolist() for e, _ in around] for xy in close)
@@ -178,7 +178,7 @@ def test_a_backend_plan_is_used_before_the_reader():
 
     planner = VLMPlanner(Planning({}))
     planner.reset("do whatever the backend says")
-    plan = planner._make_plan(None)
+    plan = planner._make_plan()
     assert [(s.verb, s.target.category, s.target.colour, s.destination) for s in plan.steps] == [("move", "combination_wrench", "blue", "right bin")]
 
 
@@ -223,17 +223,17 @@ def test_asks_about_an_unknown_tool_and_on_a_tie_in_scores():
         masks = [r.mask for phrase in ("screwdriver", "pliers") for r in ScriptedBackend(env).ground(view, phrase)]
     finally:
         env.close()
-    planner = VLMPlanner(ReplayBackend({}))
-    chosen, question = planner._resolve(ToolReference(UNLISTED), [], view)
+    scene = VLMPlanner(ReplayBackend({})).scene
+    scene.look(obs)
+    chosen, question = scene.resolve(ToolReference(UNLISTED), [])
     assert chosen is None and "(category)" in question
-    chosen, question = planner._resolve(ToolReference(), [], view)
+    chosen, question = scene.resolve(ToolReference(), [])
     assert chosen is None and "(category)" in question
-    planner._bench_z = bench_height(view)
     regions = [Region((0, 0, 1, 1), score, mask, "phillips_screwdriver") for score, mask in zip((0.8, 0.78, 0.3), masks)]
-    candidates = [(fit_tool(view, r, (r.label,), planner._bench_z), r.score) for r in regions]
-    chosen, question = planner._resolve(ToolReference("phillips_screwdriver"), candidates, view)
+    candidates = [(fit_tool(view, r, (r.label,), scene.bench_z), r.score) for r in regions]
+    chosen, question = scene.resolve(ToolReference("phillips_screwdriver"), candidates)
     assert chosen is None and "I see 2" in question and ("(which size)" in question or "(which place)" in question)
-    chosen, _ = planner._resolve(ToolReference("phillips_screwdriver"), [candidates[0], candidates[2]], view)
+    chosen, _ = scene.resolve(ToolReference("phillips_screwdriver"), [candidates[0], candidates[2]])
     assert chosen is candidates[0]
 
 
@@ -323,3 +323,24 @@ def test_eval_cli_writes_json_and_table(tmp_path, monkeypatch):
     assert episode["planner_log"]["decisions"][0]["action"] == "answer: three"
     assert episode["planner_log"]["report"].startswith("Instruction:")
     assert "| CountTools | vlm | replay |" in table.read_text()
+
+
+# --- the step machine, task by task -----------------------------------------------------------------------
+@pytest.mark.parametrize("task, seed", [("FetchTool", 0), ("SortTools", 0), ("CollectScrews", 1)])
+def test_the_step_machine_carries_out_fetch_sort_and_collect(task, seed):
+    """With perfect grounding every pick is followed by a place into the step's zone until nothing fits: the task
+    is done, each place put a tool somewhere (none set aside), and the plan's steps are what the task needs."""
+    env = make_env(task, n_tools=4)
+    try:
+        planner = VLMPlanner(ScriptedBackend(env))
+        actions, info, _ = run_episode(env, planner, seed)
+        assert info["is_success"], [f"{d.action} ({d.reason})" for d in planner.decisions]
+        verbs = [type(a).__name__ for a in actions if not isinstance(a, Done)]
+        assert verbs and verbs == ["Pick", "Place"] * (len(verbs) // 2)  # no retries, no asks: pick, place, pick, place
+        steps = planner.plan.steps
+        assert all(s.verb == "move" for s in steps) and all(s.every for s in steps) == (task != "FetchTool")
+        if task == "FetchTool":
+            assert steps[0].destination == "hand-over area"
+        assert all("holding a tool the plan did not ask for" != d.reason for d in planner.decisions)
+    finally:
+        env.close()

@@ -25,7 +25,7 @@ class EpisodeResult:
     sim_time: float
     progress: float | None = None  # partial credit at the end (high-level actions only)
     planner_log: dict | None = None  # what a planner that keeps one reports: decisions, timing, final report
-    actions: list[dict] | None = None  # high-level actions only: verb, text, whether it ran and why not
+    actions: list[dict] | None = None  # high-level actions only: verb, text, whether it ran and why not, what the hand held after
     goal: dict | None = None  # the reset's `info["goal"]`
     task_info: dict | None = None  # the last step's task-specific info (a chain's steps)
     wall_seconds: float = 0.0
@@ -155,7 +155,7 @@ def play_episode(env: gym.Env, agent, seed: int, options: dict | None = None, on
         if "primitive" in info:
             typed = decode(action)
             actions.append({"verb": info["primitive"]["verb"], "text": getattr(typed, "text", None), "ok": info["primitive"]["success"],
-                            "reason": info["primitive"]["reason"]})
+                            "reason": info["primitive"]["reason"], "held": info["primitive"]["held"]})
         if on_step:
             on_step(obs, info)
         if not done and obs["instruction"] != instruction:

@@ -89,14 +89,15 @@ class PlannerChoice:
         """A fresh planner for one episode of `env`."""
         if self.name != "vlm":
             return PLANNERS[self.name].make(env, seed, **self.options)
-        from workbench_gym.policies.vlm_planner import make_vlm_planner
+        from workbench_gym.policies.vlm_planner import make_vlm_planner, split_options
 
-        backend = _backend(self.backend, {k: v for k, v in self.options.items() if k != "backend"})
+        planner_options, backend_options = split_options({k: v for k, v in self.options.items() if k != "backend"})  # second_look=...
+        backend = _backend(self.backend, backend_options)
         if self.oracle_plan or self.oracle_grounding:
             from workbench_gym.benchmark.privileged import PrivilegedBackend
 
             backend = PrivilegedBackend(backend, env, plan=self.oracle_plan, grounding=self.oracle_grounding)
-        return make_vlm_planner(env.observation_space, backend)
+        return make_vlm_planner(env.observation_space, backend, **planner_options)
 
 
 def _backend(name: str, options: dict):

@@ -6,9 +6,9 @@ container or the hand-over area, answer, ask. A question about a slot the words 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from workbench_gym.language.expressions import question_text
+from workbench_gym.language.expressions import describe, question_text
 from workbench_gym.language.task import HANDOVER, UNLISTED, StructuredTask, ToolReference
 from workbench_gym.language.vocabulary import category_noun, family_category
 
@@ -83,3 +83,11 @@ def superlative(ref: ToolReference) -> str:
 def spatial(ref: ToolReference) -> str:
     """The place word the planner measures ("leftmost", "rightmost", "nearest_tray"), or ""."""
     return ref.order if ref.order in ("leftmost", "rightmost") else ref.relation
+
+
+def describe_step(step: Step) -> str:
+    """A step in words, for the planner's log: "move every screw to the parts tray", "answer 'how many ...?'"."""
+    if step.verb in ("answer", "ask"):
+        return f"{step.verb} {step.text!r}"
+    what = f"every {describe(replace(step.target, every=False))}" if step.every else f"the {describe(step.target)}"
+    return f"{step.verb} {what}" + (f" to the {step.destination}" if step.destination else "")

@@ -1,0 +1,111 @@
+"""VLM planner decision latency, with and without the second look, uncached and cached, side by side in one run.
+
+    python benchmarks/planner_latency.py --seeds 1000 --episodes 10 --out benchmarks/results/planner_latency.json
+
+Each variant (second look on, off) plays the same seeds of each task live: the native backend's frame cache is cleared
+at every episode's start, so a decision pays for the frames it has not seen (**uncached**: what an episode costs).
+Then the same decisions are replayed on the recorded observations with the cache warm (**cached**: the planner's own
+work plus cache lookups). Mean and p95 per decision, and the process's peak resident memory. Develop on seeds below
+10,000; one process, one torch thread per variant run, so the variants share the machine alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+import workbench_gym  # noqa: F401  (registers the envs)
+from workbench_gym.policies.native import NativeBackend
+from workbench_gym.policies.vlm_planner import ENV_OPTIONS, make_vlm_planner
+
+sys.path.insert(0, str(Path(__file__).parent))
+from report import emit  # noqa: E402
+
+TASKS = ("PickTool", "PlaceTool", "FetchTool", "ClarifyTool")
+BUDGET_MS = {"mean": 50.0, "p95": 100.0}
+
+
+def stats(times: list[float]) -> dict:
+    return {"mean": round(float(np.mean(times)), 2), "p95": round(float(np.percentile(times, 95)), 2), "decisions": len(times)}
+
+
+def play(task: str, seeds: list[int], backend: NativeBackend, second_look: bool, scale: int = 2) -> tuple[list[float], list[float]]:
+    """Per-decision ms of live episodes (cache cleared per episode), then of the same decisions replayed cached."""
+    env = gym.make(f"workbench_gym/{task}-v0", control_mode="primitive", **ENV_OPTIONS)
+    uncached, cached = [], []
+    try:
+        planner = make_vlm_planner(env.observation_space, backend, second_look=second_look, second_look_scale=scale)
+        for seed in seeds:
+            obs, _ = env.reset(seed=seed)
+            backend._frames.clear()
+            planner.reset(obs["instruction"])
+            seen, done = [], False
+            while not done:
+                seen.append(obs)
+                action = planner.act(obs)
+                obs, _, terminated, truncated, _ = env.step(action)
+                done = terminated or truncated
+            uncached += [d.total_ms for d in planner.decisions]
+            planner.reset(seen[0]["instruction"])  # the same decisions again: every frame is in the cache now
+            for observation in seen:
+                planner.act(observation)
+            cached += [d.total_ms for d in planner.decisions]
+    finally:
+        env.close()
+    return uncached, cached
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=1000, help="first seed (develop below 10,000)")
+    parser.add_argument("--episodes", type=int, default=10, help="episodes per task and variant")
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--scale", type=int, default=2, help="the second look reads the wrist view at 1/scale resolution")
+    parser.add_argument("--out", default="benchmarks/results/planner_latency.json")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    seeds = list(range(args.seeds, args.seeds + args.episodes))
+    backend = NativeBackend(cache_frames=64)  # room for an episode's frames, for the cached replay
+    from workbench_gym.language.reader import read_instruction
+
+    read_instruction("warm up")  # load the reader before any decision is timed
+    start = time.perf_counter()
+    names = {"second_look": True, "front_only": False}
+    play(args.tasks[0], seeds[:1], backend, True)  # warm up torch and the caches of catalog shapes: not timed
+    times = {name: {"uncached": [], "cached": [], "by_task": {}} for name in names}
+    for task in args.tasks:  # the variants take turns task by task: both see the machine's load alike
+        for name, second_look in names.items():
+            u, c = play(task, seeds, backend, second_look, args.scale)
+            times[name]["uncached"] += u
+            times[name]["cached"] += c
+            times[name]["by_task"][task] = {"uncached": stats(u), "cached": stats(c)}
+    variants = {}
+    for name, t in times.items():
+        summary = {mode: stats(t[mode]) for mode in ("uncached", "cached")}
+        variants[name] = {**summary, "by_task": t["by_task"],
+                          "met": {mode: summary[mode]["mean"] <= BUDGET_MS["mean"] and summary[mode]["p95"] <= BUDGET_MS["p95"] for mode in summary}}
+    result = {
+        "command": "python benchmarks/planner_latency.py " + " ".join(sys.argv[1:]),
+        "seeds": {"first": seeds[0], "last": seeds[-1], "range": "dev" if seeds[-1] < 10_000 else "other"},
+        "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(), "torch_threads": args.threads},
+        "budget_ms": BUDGET_MS,
+        "variants": variants,
+        "second_look_cost": {mode: round(variants["second_look"][mode]["mean"] / variants["front_only"][mode]["mean"], 3)
+                             for mode in ("uncached", "cached")},
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "wall_seconds": round(time.perf_counter() - start, 1),
+    }
+    emit(result, args.out)
+
+
+if __name__ == "__main__":
+    main()

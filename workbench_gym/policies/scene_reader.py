@@ -1,0 +1,343 @@
+"""What the planner reads of the bench: grounded phrases, candidate tools fitted in 3D, the one a reference means, zones.
+
+It sees camera views only (`observation_view` refuses privileged state). A decision starts with `look`, which takes
+the front view and, when the env renders it, the wrist camera's. Candidates come from the backend's regions of the
+front view fitted to catalog tools; when the choice is close (no candidate, a size or order word to measure, a rival
+near the best score, a tool partly hidden) the reader takes a **second look**: it grounds the same phrase in the wrist
+view at half resolution and fuses both views' regions in the bench frame (`perception.fuse`), which splits a front
+region that merged two touching same-colour tools, measures a tool from the view that sees it whole, and adds small
+parts only the closer view resolves.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from workbench_gym.language.expressions import describe
+from workbench_gym.language.task import HANDOVER, PARTS_TRAY, UNLISTED, ToolReference
+from workbench_gym.language.vocabulary import categories_of, category_noun, family_category, plural, vocabulary
+from workbench_gym.policies.backend import Backend, Region, View
+from workbench_gym.policies.perception import (
+    FusedRegion, ToolEstimate, decimate, fit_points, fit_tool, fit_zone, fuse, lift_region, pixel_size, project, sight, size_misfit,
+    view_bench_height,
+)
+from workbench_gym.policies.perception.regions import OCCLUSION_GAP, occluded
+from workbench_gym.policies.steps import SLOT_QUESTIONS, grounding_phrase, known, spatial, superlative
+from workbench_gym.scenes.catalog import CONTAINERS, TOOLS, get_category
+from workbench_gym.scenes.zones import Zone, handover_zone
+
+#: Env options the planner needs: the front camera with depth, and the wrist camera for the second look. At 384x384 a
+#: nut spans about 9 pixels in the front view; the native model, trained on 256x256 frames, reads these as they are
+#: (crops are resampled, sizes are in metres).
+ENV_OPTIONS = {"obs_mode": "rgbd", "cameras": ("front", "wrist"), "image_size": (384, 384)}
+CAMERA_KEYS = ("rgb", "depth", "intrinsics", "extrinsics")  # all a planner may read of a camera
+PRIVILEGED_KEYS = ("objects", "goal")  # state-mode observation keys: simulator poses and goals
+SECOND_CAMERA = "wrist"
+
+Candidate = tuple[ToolEstimate, float]  # a fitted tool and the backend's score for the phrase
+
+
+@dataclass(frozen=True)
+class PlannerConfig:
+    """Thresholds of the planner; scores are the backend's, in [0, 1]."""
+
+    camera: str = "front"
+    min_score: float = 0.25  # a region scored lower is no candidate
+    confident: float = 0.45  # the best candidate must score this, else the planner asks
+    min_fit: float = 0.5  # share of a region's points the fitted catalog footprint must cover to be trusted
+    tie_ratio: float = 0.6  # a rival scoring this share of the best candidate's score ties with it
+    attempts: int = 3  # picks of one tool before giving up on it
+    held_height: float = 0.05  # lifted points this far above the bench are in the gripper, not on it
+    same_place: float = 0.025  # metres: a tool seen this close to where it was has not moved
+    nudge: float = 0.05  # metres a failed grasp may push a tool; one seen further off is another tool
+    place_clearance: float = 0.015  # metres above the floor a placed tool is released
+    second_look: bool = True  # fuse the wrist camera's view with the front one when the choice is close
+    close_ratio: float = 0.75  # a rival scoring this share of the best candidate's score makes the choice close
+    second_look_scale: int = 2  # the wrist view is read at 1/scale resolution (it still resolves 2 mm at half size)
+
+
+def observation_view(observation: dict[str, Any], camera: str) -> View:
+    """The camera `View` of an observation, refusing privileged state and dropping everything but `CAMERA_KEYS`."""
+    leaked = [k for k in PRIVILEGED_KEYS if k in observation]
+    if leaked:
+        raise ValueError(f"the VLM planner takes camera observations; this one carries privileged state {leaked} (make the env with obs_mode='rgbd')")
+    cameras = observation.get("cameras")
+    if not isinstance(cameras, dict) or camera not in cameras:
+        raise ValueError(f"the VLM planner needs camera {camera!r} in obs['cameras'], got {sorted(cameras) if isinstance(cameras, dict) else None}")
+    frame = cameras[camera]
+    missing = [k for k in CAMERA_KEYS if k not in frame]
+    if missing:
+        raise ValueError(f"camera {camera!r} lacks {missing}: the VLM planner needs RGB and depth (obs_mode='rgbd')")
+    return View(*(np.asarray(frame[k]) for k in CAMERA_KEYS), camera=camera)
+
+
+def check_observation_space(space: spaces.Space, camera: str = "front") -> None:
+    """`ValueError` unless the observation space gives the planner RGB, depth and calibration of `camera`."""
+    if not isinstance(space, spaces.Dict) or any(k in space.spaces for k in PRIVILEGED_KEYS):
+        raise ValueError("the VLM planner needs an env with obs_mode='rgbd' (camera frames), not privileged state")
+    cameras = space.spaces.get("cameras")
+    if cameras is None or camera not in cameras.spaces or any(k not in cameras[camera].spaces for k in CAMERA_KEYS):
+        raise ValueError(f"the VLM planner needs camera {camera!r} with {CAMERA_KEYS}: make the env with {ENV_OPTIONS}")
+
+
+class SceneReader:
+    """Grounds, fits, resolves and finds zones on the views of one decision; per-episode caches (bench, zones) kept."""
+
+    def __init__(self, backend: Backend, config: PlannerConfig):
+        self.backend = backend
+        self.config = config
+        self.reset()
+
+    def reset(self) -> None:
+        self.bench_z: float | None = None
+        self.zones: dict[str, Zone] = {}
+        self.view: View | None = None
+        self.second: View | None = None
+        self.backend_s = 0.0
+        self.inputs: dict = {}
+        self._grounded: dict[tuple[str, str], list[Region]] = {}
+        self.tied: list[ToolEstimate] = []  # the tools the last `resolve` could not choose between (what a question asks about)
+
+    def look(self, observation: dict[str, Any]) -> View:
+        """Take a decision's views: the planner's camera, and the wrist camera when the env renders it."""
+        self.view = observation_view(observation, self.config.camera)
+        cameras = observation.get("cameras", {})
+        self.second = None
+        if self.config.second_look and SECOND_CAMERA != self.config.camera and SECOND_CAMERA in cameras:
+            self.second = decimate(observation_view(observation, SECOND_CAMERA), self.config.second_look_scale)
+        self.backend_s, self._grounded = 0.0, {}
+        if self.bench_z is None:  # the bench does not move: fit its plane once per episode
+            self.bench_z = view_bench_height(self.view)
+        return self.view
+
+    def timed(self, fn, *args):
+        """Call a backend (or reader) function, adding its time to the decision's backend time."""
+        start = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self.backend_s += time.perf_counter() - start
+
+    def ground(self, phrase: str, view: View | None = None) -> list[Region]:
+        view = view or self.view
+        key = (view.camera, phrase)
+        if key not in self._grounded:
+            self._grounded[key] = self.timed(self.backend.ground, view, phrase)
+        return self._grounded[key]
+
+    # --- candidates -----------------------------------------------------------------------------------
+    def candidates(self, ref: ToolReference, all_candidates: bool = False, near: tuple[np.ndarray, float] | None = None,
+                   second_look: bool = False) -> list[Candidate]:
+        """Tools on the bench (not in the gripper) that fit the reference, fitted in 3D, best score first.
+
+        `near` = (world xy, radius) fits only regions whose box reaches that disc: a check on one tool need not fit
+        every other. With `second_look`, a close choice (`close`) is read again with the wrist view fused in.
+        """
+        query = grounding_phrase(ref)
+        regions = self._regions(self.view, ref, all_candidates, near)
+        fitted = self._fitted(regions, ref)
+        out = [c for c in fitted if c is not None]
+        record = {"regions": len(self.ground(query)), "candidates": len(out), "scores": [round(float(r.score), 3) for r in self.ground(query)[:3]]}
+        if second_look and self.second is not None and self.close(ref, out) and self._in_second_view(out):
+            fused = self._second_look(ref, regions, fitted)
+            if fused is not None:
+                record["second_look"] = {"front": len(out), "fused": len(fused)}
+                out = fused
+        self.inputs.setdefault("grounded", {})[query] = record
+        return sorted(out, key=lambda c: -c[1])
+
+    def close(self, ref: ToolReference, candidates: list[Candidate]) -> bool:
+        """Whether a choice among candidates is close enough to look again: none found, lengths or places to compare, a
+        rival scoring near the best, or a best candidate partly hidden or poorly fitted."""
+        if not candidates or ref.size or superlative(ref) or spatial(ref):  # lengths or places to compare: every tool counts
+            return True
+        ranked = sorted(candidates, key=lambda c: -c[1])
+        best = ranked[0]
+        if best[0].occluded or best[0].fit < self.config.min_fit:
+            return True
+        return len(ranked) > 1 and ranked[1][1] >= self.config.close_ratio * best[1]
+
+    def _regions(self, view: View, ref: ToolReference, all_candidates: bool, near) -> list[Region]:
+        """The backend's regions of a view for the reference's phrase that may be a tool it means."""
+        categories = categories_of(ref.category) or tuple(TOOLS)
+        families = {get_category(c).family for c in categories}
+        window = _disc_box(view, near[0], near[1], self.bench_z) if near is not None else None
+        out = []
+        for region in self.ground(grounding_phrase(ref), view):
+            if region.score < self.config.min_score and not all_candidates:
+                continue
+            if window is not None and not _overlap(region.box, window):
+                continue
+            if region.label and region.label not in categories and get_category(region.label).family not in families:
+                continue  # another kind of thing; a sibling label (flathead for Phillips) defers to the phrase's score
+            out.append(region)
+        return out
+
+    def _fit_as(self, ref: ToolReference, label: str) -> tuple[str, ...]:
+        """The kinds to fit a region as: what the backend recognised (a sibling of the named kind stays itself, so
+        measuring compares tools of the kind named), else every kind the reference allows."""
+        return (label,) if label in TOOLS else categories_of(ref.category) or tuple(TOOLS)
+
+    def _fitted(self, regions: list[Region], ref: ToolReference) -> list[Candidate | None]:
+        """Each region fitted to a catalog tool on the bench, in order; None for one too small or in the gripper."""
+        out = []
+        for region in regions:
+            estimate = fit_tool(self.view, region, self._fit_as(ref, region.label), self.bench_z)
+            out.append((estimate, float(region.score)) if estimate is not None and estimate.top <= self.config.held_height else None)
+        return out
+
+    def _in_second_view(self, candidates: list[Candidate]) -> bool:
+        """Whether the wrist view can add anything: it sees one of the candidates (or there is none to see yet)."""
+        if not candidates:
+            return True
+        centres = np.array([[*c[0].centre, self.bench_z] for c in candidates])
+        return bool(sight(self.second, centres, OCCLUSION_GAP).in_frame.any())
+
+    def _second_look(self, ref: ToolReference, front_regions: list[Region], fitted: list[Candidate | None]) -> list[Candidate] | None:
+        """Candidates of the front and wrist views fused in the bench frame; None when the wrist sees none of them.
+        An object only the front view has, from one region, keeps its front fit (`fitted`, in region order)."""
+        second_regions = self._regions(self.second, ref, False, None)
+        if not second_regions:
+            return None
+        lifted = [lift_region(self.view, r, self.bench_z) for r in front_regions]
+        lifted_second = [lift_region(self.second, r, self.bench_z) for r in second_regions]
+        objects = fuse(self.view, lifted, self.second, lifted_second)
+        if not any(SECOND_CAMERA in obj.sources for obj in objects):
+            return None
+        pixel = {self.view.camera: pixel_size(self.view), SECOND_CAMERA: pixel_size(self.second)}
+        views = ((self.view.camera, front_regions), (SECOND_CAMERA, second_regions))
+        out = []
+        for obj in objects:
+            only = obj.sources.get(self.view.camera, ())
+            if SECOND_CAMERA not in obj.sources and len(only) == 1:
+                if fitted[only[0]] is not None:
+                    out.append(fitted[only[0]])
+                continue
+            seen_by = [own for own in ([listed[i] for i in obj.sources.get(cam, ())] for cam, listed in views) if own]
+            label = max((r for own in seen_by for r in own), key=lambda r: r.score).label
+            score = float(np.mean([max(float(r.score) for r in own) for own in seen_by]))  # each view that sees it is one piece of evidence
+            measured_by = max(obj.views, key=lambda v: obj.lengths.get(v, 0.0))  # the view that sees more of it sets the pixel grid
+            estimate = fit_points(obj.points, self._fit_as(ref, label), self.bench_z, pixel[measured_by], self._hidden(obj, front_regions))
+            if estimate is not None and estimate.top <= self.config.held_height:
+                out.append((estimate, score))
+        return out
+
+    def _hidden(self, obj: FusedRegion, front_regions: list[Region]) -> bool:
+        """Whether part of the object may be out of both views' sight: the front view sees it bordered by something
+        nearer, and the wrist view either misses it or sees it cut by its image edge."""
+        front = obj.sources.get(self.view.camera, ())
+        hidden_front = any(front_regions[i].mask is not None and occluded(self.view, np.asarray(front_regions[i].mask, bool), self.bench_z) for i in front)
+        if not hidden_front:
+            return False
+        wrist = obj.part(SECOND_CAMERA)
+        if wrist is None:
+            return True
+        seen = sight(self.second, obj.points, OCCLUSION_GAP)
+        return not seen.in_frame.all()
+
+    def tally(self) -> list[str]:
+        """What tools the view shows, by family: ["2 wrenches", "1 screwdriver"] (for the report)."""
+        seen = []
+        for family, noun in vocabulary().family_words.items():
+            kinds = tuple(n for n, c in TOOLS.items() if c.family == family)
+            count = len([c for c in self.candidates(ToolReference(family_category(family))) if c[0].category in kinds])
+            if count:
+                seen.append(f"{count} {plural(noun) if count > 1 else noun}")
+        return seen
+
+    # --- resolving --------------------------------------------------------------------------------------
+    def resolve(self, ref: ToolReference, candidates: list[Candidate]) -> tuple[Candidate | None, str]:
+        """The one candidate the reference means, with why; (None, question naming the slot) when the planner should ask."""
+        text, noun = describe(ref), category_noun(ref.category) or "tool"
+        most, place = superlative(ref), spatial(ref)
+        self.tied = []
+        if ref.category == UNLISTED:
+            return None, "I don't know that tool: it is not in my catalog. Which tool do you mean (category)?"
+        if not known(ref):
+            return None, SLOT_QUESTIONS["category"]
+        if not candidates:
+            return None, f"I can't see a {text}. Which tool do you mean (category, colour)?"
+        # A region the catalog shape hardly covers is two tools run together or a sliver: measure only the rest.
+        candidates = [c for c in candidates if c[0].fit >= self.config.min_fit] or candidates
+        if ref.size or most or place:  # chosen by measuring, not by score: measure the kind named (a sibling only scored)
+            kinds = categories_of(ref.category)
+            candidates = [c for c in candidates if c[0].category in kinds] or candidates
+        # Tools of one kind compare by the length measured (a fitted size is a guess from that length, and a near-miss
+        # in it flips the order); tools of several kinds by the catalog size each was fitted to.
+        one_kind = len({c[0].category for c in candidates}) == 1
+        if ref.size and not (most or place):
+            # The size word is the disambiguator, and no question is needed: the words already said which. Among tools
+            # of one kind "large" is the longest, "small" the shortest of those not partly hidden (a hidden end only
+            # makes a tool look short), "medium" the one whose length speaks least against the catalog's (seen longer
+            # is strong evidence, seen shorter weak); across kinds, relative to each kind's catalog length.
+            relative = {"large": lambda e: -e.length / (1.0 if one_kind else e.model_length),
+                        "small": lambda e: (e.truncated, e.length / (1.0 if one_kind else e.model_length))}.get(
+                ref.size, lambda e: size_misfit(e, ref.size) if one_kind else (e.occluded, e.size != ref.size, size_misfit(e, ref.size)))
+            best = min(candidates, key=lambda c: relative(c[0]))
+            if best[0].size == ref.size or len(candidates) == 1 or one_kind or best[1] >= self.config.confident:
+                return best, f"the {ref.size} one of {len(candidates)} {noun} candidates (measured {best[0].length:.3f} m)"
+        if most or place:
+            key = {
+                "largest": lambda c: -c[0].length if one_kind else -c[0].nominal - 0.01 * c[0].length,
+                "smallest": lambda c: c[0].length if one_kind else c[0].nominal + 0.01 * c[0].length,
+                "leftmost": lambda c: -c[0].xy[1],  # the robot's left is +y
+                "rightmost": lambda c: c[0].xy[1],
+            }.get(most or place)
+            if place == "nearest_tray":
+                tray = self.zone(PARTS_TRAY)
+                if tray is not None:
+                    key = lambda c: float(np.linalg.norm(c[0].xy - np.asarray(tray.center)))  # noqa: E731
+            if key is not None:
+                if most == "smallest":  # a tool partly hidden only looks small
+                    candidates = [c for c in candidates if not c[0].truncated] or candidates
+                best = min(candidates, key=key)
+                return best, f"the {(most or place).replace('_', ' ')} of {len(candidates)} {noun} candidates"
+        best = candidates[0]
+        if best[1] < self.config.confident:
+            return None, f"I am not sure which is the {text} (best match {best[1]:.2f}). Which one do you mean (colour, size or place)?"
+        rivals = [c for c in candidates[1:] if c[1] >= best[1] * self.config.tie_ratio]
+        if rivals:
+            self.tied = [c[0] for c in (best, *rivals)]
+            tied = [best, *rivals][:3]
+            seen = ", ".join(where(c[0]) for c in tied)
+            slot = "size" if len({c[0].size for c in tied}) > 1 else "place"
+            return None, f"I see {1 + len(rivals)} that fit the {text}: {seen}. Which one do you mean (which {slot})?"
+        return best, f"best match for the {text} (score {best[1]:.2f}, {best[0].size} {get_category(best[0].category).display})"
+
+    # --- zones ------------------------------------------------------------------------------------------
+    def zone(self, destination: str) -> Zone | None:
+        """The container or area a destination names, fitted once per episode (containers are fixed to the bench)."""
+        if destination not in self.zones:
+            if destination == HANDOVER:
+                self.zones[destination] = handover_zone(self.bench_z)
+            else:
+                regions = [r for r in self.ground(destination) if r.score >= self.config.min_score and (not r.label or r.label in CONTAINERS)]
+                zone = fit_zone(self.view, regions[0], self.bench_z, destination, tray="tray" in destination) if regions else None
+                if zone is None:
+                    return None
+                self.zones[destination] = zone
+        return self.zones[destination]
+
+
+def where(estimate: ToolEstimate) -> str:
+    """Where a tool lies, as a person would say it to tell two apart."""
+    side = "left" if estimate.xy[1] > 0.05 else "right" if estimate.xy[1] < -0.05 else "middle"
+    return f"a {estimate.size} one on the {side}"
+
+
+def _disc_box(view: View, xy: np.ndarray, radius: float, bench_z: float) -> tuple[float, float, float, float]:
+    """Pixel box (x0, y0, x1, y1) around a disc on the bench, from its projected rim."""
+    angles = np.linspace(0.0, 2 * math.pi, 8, endpoint=False)
+    rim = np.stack([xy[0] + radius * np.cos(angles), xy[1] + radius * np.sin(angles), np.full(8, bench_z)], axis=1)
+    pixels = project(view, rim)
+    return (*pixels.min(0), *pixels.max(0))
+
+
+def _overlap(box: tuple, other: tuple) -> bool:
+    return box[0] <= other[2] and other[0] <= box[2] and box[1] <= other[3] and other[1] <= box[3]
