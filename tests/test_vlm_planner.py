@@ -16,11 +16,11 @@ from workbench_gym.language.task import UNLISTED, StructuredTask, ToolReference
 from workbench_gym.policies import PLANNERS
 from workbench_gym.policies.backend import Region
 from workbench_gym.policies.backends import make_backend
+from workbench_gym.policies.grasp_poses import pick_at as _pick
 from workbench_gym.policies.perception import fit_tool, project
 from workbench_gym.policies.perception import view_bench_height as bench_height
 from workbench_gym.policies.perception import view_points as backproject
 from workbench_gym.policies.perception.shapes import min_area_rectangle as _min_area_rectangle
-from workbench_gym.policies.grasp_poses import pick_at as _pick
 from workbench_gym.policies.steps import grounding_phrase, plan_steps
 from workbench_gym.policies.vlm_planner import ENV_OPTIONS, PROPRIO_WIDTH, VLMPlanner, make_vlm_planner, observation_view
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH

@@ -24,7 +24,18 @@ from workbench_gym.language.task import HANDOVER, PARTS_TRAY, UNLISTED, ToolRefe
 from workbench_gym.language.vocabulary import categories_of, category_noun, family_category, plural, vocabulary
 from workbench_gym.policies.backend import Backend, Region, View
 from workbench_gym.policies.perception import (
-    FusedRegion, ToolEstimate, decimate, fit_points, fit_tool, fit_zone, fuse, lift_region, pixel_size, project, sight, size_misfit,
+    FusedRegion,
+    ToolEstimate,
+    decimate,
+    fit_points,
+    fit_tool,
+    fit_zone,
+    fuse,
+    lift_region,
+    pixel_size,
+    project,
+    sight,
+    size_misfit,
     view_bench_height,
 )
 from workbench_gym.policies.perception.regions import OCCLUSION_GAP, occluded
