@@ -95,7 +95,7 @@ def main() -> None:
                           "met": {mode: summary[mode]["mean"] <= BUDGET_MS["mean"] and summary[mode]["p95"] <= BUDGET_MS["p95"] for mode in summary}}
     result = {
         "command": "python benchmarks/planner_latency.py " + " ".join(sys.argv[1:]),
-        "seeds": {"first": seeds[0], "last": seeds[-1], "range": "dev" if seeds[-1] < 10_000 else "other"},
+        "seeds": {"first": seeds[0], "last": seeds[-1], "range": "dev" if seeds[-1] < 10_000 else "test" if seeds[0] >= 100_000 else "other"},
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(), "torch_threads": args.threads},
         "budget_ms": BUDGET_MS,
         "variants": variants,
