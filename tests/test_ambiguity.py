@@ -84,3 +84,14 @@ def test_the_reply_picks_the_member_it_names_when_the_backend_calls_it_a_sibling
     assert np.linalg.norm(planner.target.estimate.xy - np.asarray(large)) < 0.03, (planner.target.estimate, large)
     assert planner.target.estimate.category == "flathead_screwdriver"  # the tool as it was fitted, not relabelled
     assert not math.isclose(np.linalg.norm(planner.target.estimate.xy - np.asarray(small)), 0.0, abs_tol=0.05)
+
+
+def test_a_lone_region_the_catalog_shape_hardly_covers_is_asked_about():
+    """Two touching same-colour hammers the front view merges fit one hammer's footprint poorly: ask, don't guess."""
+    reader = SceneReader(backend=None, config=PlannerConfig())
+    merged = (estimate("claw_hammer", "medium", 0.38, -0.42, 0.30, fit=0.47), 0.86)
+    chosen, why = reader.resolve(ToolReference("claw_hammer", "yellow"), [merged])
+    assert chosen is None and "two run together" in why and reader.tied == [merged[0]]
+    whole = (estimate("claw_hammer", "medium", 0.38, -0.42, 0.31, fit=0.95), 0.86)
+    assert reader.resolve(ToolReference("claw_hammer", "yellow"), [whole])[0] is whole
+    assert reader.resolve(ToolReference("claw_hammer", "yellow", size="small"), [merged])[0] is merged  # a size word measures
