@@ -1,13 +1,14 @@
-"""When a bare family word fits two kinds of tool, and how a reply chooses among the tools a question asked about."""
+"""When a bare family word fits two kinds of tool, how a reply chooses among the tools asked about, and counts across views."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pytest
 from test_planner_parts import SCREWDRIVER, apart, observation
 
-from workbench_gym.envs.high_level import Ask, Pick, decode
+from workbench_gym.envs.high_level import Answer, Ask, Pick, decode
 from workbench_gym.language.reader import read_instruction
 from workbench_gym.language.task import ToolReference
 from workbench_gym.policies.ambiguity import as_named_kind, family_rivals
@@ -95,3 +96,25 @@ def test_a_lone_region_the_catalog_shape_hardly_covers_is_asked_about():
     whole = (estimate("claw_hammer", "medium", 0.38, -0.42, 0.31, fit=0.95), 0.86)
     assert reader.resolve(ToolReference("claw_hammer", "yellow"), [whole])[0] is whole
     assert reader.resolve(ToolReference("claw_hammer", "yellow", size="small"), [merged])[0] is merged  # a size word measures
+
+
+class FrontMissesOneBackend(SiblingBackend):
+    """The front view finds only one of the two screwdrivers (a part too small there); the wrist view finds both."""
+
+    def ground(self, view, phrase):
+        analysis = analyse(view.rgb, view.depth, view.intrinsics, view.extrinsics)
+        regions = [Region(p.box, 0.8, p.mask, SCREWDRIVER) for p in analysis.proposals if not p.is_container]
+        return regions[:1] if view.camera == "front" else regions
+
+    def answer(self, view, question):
+        return "1"
+
+
+@pytest.mark.parametrize("second_look, expected", [(True, "2"), (False, "1")])
+def test_a_count_adds_the_tools_only_the_wrist_view_sees(second_look, expected):
+    tools, _, _ = apart()
+    planner = VLMPlanner(FrontMissesOneBackend(), PlannerConfig(second_look=second_look))
+    text = "how many screwdrivers are there?"
+    planner.reset(text)
+    answer = decode(planner.act(observation(tools, text)))
+    assert isinstance(answer, Answer) and answer.text == expected

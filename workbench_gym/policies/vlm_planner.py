@@ -26,6 +26,7 @@ from workbench_gym.language.task import StructuredTask, ToolReference
 from workbench_gym.language.vocabulary import categories_of, plural, read_container, vocabulary
 from workbench_gym.policies.ambiguity import as_named_kind, original_of
 from workbench_gym.policies.backend import Backend
+from workbench_gym.policies.counting import recount
 from workbench_gym.policies.decision_log import Decision, DecisionLog, log
 from workbench_gym.policies.grasp_poses import pick_at, place_in, retry_kind, yaw_of
 from workbench_gym.policies.perception import ToolEstimate
@@ -158,6 +159,7 @@ class VLMPlanner:
             if isinstance(self.last, Answer):
                 return None
             text = self.scene.timed(self.backend.answer, self.scene.view, step.text).strip() or "I don't know"
+            text = recount(self.scene, self.plan.task, text)  # the grounding it adds is timed as the backend's
             self.scene.inputs["question"] = step.text
             self.log.events.append(f"Answered {step.text!r} with {text!r}")
             return Answer(fit_text(text)), "a question: the backend answers from the frame"
