@@ -22,6 +22,7 @@ from gymnasium import spaces
 from workbench_gym.language.expressions import describe
 from workbench_gym.language.task import HANDOVER, PARTS_TRAY, UNLISTED, ToolReference
 from workbench_gym.language.vocabulary import categories_of, category_noun, family_category, plural, vocabulary
+from workbench_gym.policies.ambiguity import family_rivals
 from workbench_gym.policies.backend import Backend, Region, View
 from workbench_gym.policies.perception import (
     FusedRegion,
@@ -312,7 +313,11 @@ class SceneReader:
         best = candidates[0]
         if best[1] < self.config.confident:
             return None, f"I am not sure which is the {text} (best match {best[1]:.2f}). Which one do you mean (colour, size or place)?"
-        rivals = [c for c in candidates[1:] if c[1] >= best[1] * self.config.tie_ratio]
+        rivals = [c for c in candidates[1:] if c[1] >= best[1] * self.config.tie_ratio] or \
+            family_rivals(ref, candidates, self.config.confident, self.config.min_fit)
+        if not rivals and best[0].fit < self.config.min_fit:  # every region fits poorly: the best may be two tools run together
+            self.tied = [best[0]]
+            return None, f"The {text} I see may be two run together. Which one do you mean (size or place)?"
         if rivals:
             self.tied = [c[0] for c in (best, *rivals)]
             tied = [best, *rivals][:3]

@@ -23,8 +23,10 @@ from workbench_gym.envs.high_level import Answer, Ask, Done, HighLevelAction, Pi
 from workbench_gym.language.expressions import describe
 from workbench_gym.language.reader import read_instruction, read_reply
 from workbench_gym.language.task import StructuredTask, ToolReference
-from workbench_gym.language.vocabulary import plural, read_container, vocabulary
+from workbench_gym.language.vocabulary import categories_of, plural, read_container, vocabulary
+from workbench_gym.policies.ambiguity import as_named_kind, original_of
 from workbench_gym.policies.backend import Backend
+from workbench_gym.policies.counting import recount
 from workbench_gym.policies.decision_log import Decision, DecisionLog, log
 from workbench_gym.policies.grasp_poses import pick_at, place_in, retry_kind, yaw_of
 from workbench_gym.policies.perception import ToolEstimate
@@ -157,6 +159,7 @@ class VLMPlanner:
             if isinstance(self.last, Answer):
                 return None
             text = self.scene.timed(self.backend.answer, self.scene.view, step.text).strip() or "I don't know"
+            text = recount(self.scene, self.plan.task, text)  # the grounding it adds is timed as the backend's
             self.scene.inputs["question"] = step.text
             self.log.events.append(f"Answered {step.text!r} with {text!r}")
             return Answer(fit_text(text)), "a question: the backend answers from the frame"
@@ -188,13 +191,21 @@ class VLMPlanner:
             target.attempts += 1
             return pick_at(target.estimate, target.attempts - 1), f"retry {target.attempts - 1} of the {describe(ref)}, {retry_kind(target.attempts - 1)}"
         candidates = self.scene.candidates(ref, second_look=True)
+        among: list = []
         if self.asked_about and self.dialog_used:  # the reply answers which of the tools asked about: choose among them
             among = [c for c in candidates if any(_distance(c[0], e) < self.config.nudge for e in self.asked_about)]
             candidates = among if len(among) >= 2 else candidates
         if not candidates and ref.colour:  # the backend may misjudge a colour: look by kind alone, and ask if that is not enough
             candidates = self.scene.candidates(replace(ref, colour=""), second_look=True)
             self.scene.inputs["relaxed"] = f"nothing {ref.colour} scored; grounded {grounding_phrase(replace(ref, colour=''))!r} alone"
-        chosen, why = self.scene.resolve(ref, candidates)
+        elif self.dialog_used and len(among) < 2:
+            candidates = self._reply_size_by_kind(ref, candidates)
+        if len(among) >= 2:  # the question found each of them fitting the words: the reply's words compare them as one kind
+            relabelled = as_named_kind(ref, among)
+            chosen, why = self.scene.resolve(ref, relabelled)
+            chosen = original_of(chosen, relabelled, among) if chosen is not None else None
+        else:
+            chosen, why = self.scene.resolve(ref, candidates)
         if chosen is None:
             if not self.asked:
                 self.asked, self.asked_about = True, self.scene.tied
@@ -205,6 +216,18 @@ class VLMPlanner:
             chosen, why = candidates[0], "the supervisor did not settle it: taking the best candidate"
         self.target = _Target(chosen[0], attempts=1)
         return pick_at(chosen[0]), why
+
+    def _reply_size_by_kind(self, ref: ToolReference, candidates: list) -> list:
+        """Candidates for a reply's size word that no tool seen in the reply's colour is fitted to: add the tools of the
+        kind named in that size found by kind alone (an unseen variant's colour is the backend's likeliest misreading)."""
+        kinds = categories_of(ref.category)
+        if not (ref.size and ref.colour) or any(c[0].size == ref.size and c[0].category in kinds for c in candidates):
+            return candidates
+        more = [c for c in self.scene.candidates(replace(ref, colour=""), second_look=True)
+                if c[0].size == ref.size and c[0].category in kinds and all(_distance(c[0], k[0]) >= self.config.nudge for k in candidates)]
+        if more:
+            self.scene.inputs["relaxed"] = f"no {ref.colour} one fits {ref.size!r}; added {len(more)} {ref.size} by kind alone"
+        return candidates + more
 
     def _next_of_every(self, step: Step) -> tuple[HighLevelAction, str] | None:
         destination = self._destination(step)
