@@ -3,9 +3,10 @@
 import gymnasium as gym
 import numpy as np
 from scripted_backend import ScriptedBackend
+from test_vlm_planner import run_episode
 
 import workbench_gym  # noqa: F401  (registers the envs)
-from workbench_gym.envs.high_level import Done, decode
+from workbench_gym.envs.high_level import Done
 from workbench_gym.language.task import ToolReference
 from workbench_gym.policies.scene_reader import FINAL_CAMERA, SceneReader
 from workbench_gym.policies.vlm_planner import ENV_OPTIONS, PlannerConfig, VLMPlanner
@@ -37,15 +38,9 @@ def _episode(config: PlannerConfig):
         assert len(screws) >= 2 and {o["object"] for o in info["goal"]["objects"]} == set(screws)
         backend = FrontBlindBackend(env, hidden=screws[0])
         planner = VLMPlanner(backend, config)
-        planner.reset(obs["instruction"])
         planner.scene.look(obs)
         front = planner.scene.candidates(ToolReference("screw", every=True))
-        actions, done = [], False
-        while not done:
-            action = planner.act(obs)
-            actions.append(decode(action))
-            obs, _, terminated, truncated, info = env.step(action)
-            done = terminated or truncated
+        actions, info, _ = run_episode(env, planner, SEED)
         return len(screws), front, actions, info, planner
     finally:
         env.close()
