@@ -6,7 +6,9 @@ front view fitted to catalog tools; when the choice is close (no candidate, a si
 near the best score, a tool partly hidden) the reader takes a **second look**: it grounds the same phrase in the wrist
 view at half resolution and fuses both views' regions in the bench frame (`perception.fuse`), which splits a front
 region that merged two touching same-colour tools, measures a tool from the view that sees it whole, and adds small
-parts only the closer view resolves.
+parts only the closer view resolves. Before a move-every step is called done, the reader looks at the whole bench
+from the **overhead** camera (`bench_check`): a screw beside a bigger tool or a tool behind a bin that the front view
+missed is found there.
 """
 
 from __future__ import annotations
@@ -47,10 +49,11 @@ from workbench_gym.scenes.zones import Zone, handover_zone
 #: Env options the planner needs: the front camera with depth, and the wrist camera for the second look. At 384x384 a
 #: nut spans about 9 pixels in the front view; the native model, trained on 256x256 frames, reads these as they are
 #: (crops are resampled, sizes are in metres).
-ENV_OPTIONS = {"obs_mode": "rgbd", "cameras": ("front", "wrist"), "image_size": (384, 384)}
+ENV_OPTIONS = {"obs_mode": "rgbd", "cameras": ("front", "wrist", "overhead"), "image_size": (384, 384)}
 CAMERA_KEYS = ("rgb", "depth", "intrinsics", "extrinsics")  # all a planner may read of a camera
 PRIVILEGED_KEYS = ("objects", "goal")  # state-mode observation keys: simulator poses and goals
 SECOND_CAMERA = "wrist"
+FINAL_CAMERA = "overhead"  # the look before Done: the whole bench from above, nothing hidden behind a bin or beside a tool
 
 Candidate = tuple[ToolEstimate, float]  # a fitted tool and the backend's score for the phrase
 
@@ -72,6 +75,7 @@ class PlannerConfig:
     second_look: bool = True  # fuse the wrist camera's view with the front one when the choice is close
     close_ratio: float = 0.75  # a rival scoring this share of the best candidate's score makes the choice close
     second_look_scale: int = 2  # the wrist view is read at 1/scale resolution (it still resolves 2 mm at half size)
+    final_look: bool = True  # before a move-every step is done, look for tools left on the bench from overhead
 
 
 def observation_view(observation: dict[str, Any], camera: str) -> View:
@@ -111,6 +115,7 @@ class SceneReader:
         self.zones: dict[str, Zone] = {}
         self.view: View | None = None
         self.second: View | None = None
+        self._observation: dict[str, Any] = {}
         self.backend_s = 0.0
         self.inputs: dict = {}
         self._grounded: dict[tuple[str, str], list[Region]] = {}
@@ -119,6 +124,7 @@ class SceneReader:
     def look(self, observation: dict[str, Any]) -> View:
         """Take a decision's views: the planner's camera, and the wrist camera when the env renders it."""
         self.view = observation_view(observation, self.config.camera)
+        self._observation = observation  # the overhead view is read from it only for a look before Done
         cameras = observation.get("cameras", {})
         self.second = None
         if self.config.second_look and SECOND_CAMERA != self.config.camera and SECOND_CAMERA in cameras:
@@ -252,6 +258,20 @@ class SceneReader:
             return True
         seen = sight(self.second, obj.points, OCCLUSION_GAP)
         return not seen.in_frame.all()
+
+    def bench_check(self, ref: ToolReference) -> list[Candidate]:
+        """Tools on the bench that fit the reference as the overhead camera sees them, fitted from that view alone, best
+        score first: the look before a move-every step is called done. [] when the env does not render that camera."""
+        if FINAL_CAMERA not in self._observation.get("cameras", {}):
+            return []
+        view = observation_view(self._observation, FINAL_CAMERA)  # full resolution: a screw spans ~10 pixels from above
+        out = []
+        for region in self._regions(view, ref, False, None):
+            estimate = fit_tool(view, region, self._fit_as(ref, region.label), self.bench_z)
+            if estimate is not None and estimate.top <= self.config.held_height:
+                out.append((estimate, float(region.score)))
+        self.inputs.setdefault("final_look", {})[grounding_phrase(ref)] = {"camera": FINAL_CAMERA, "candidates": len(out)}
+        return sorted(out, key=lambda c: -c[1])
 
     def tally(self) -> list[str]:
         """What tools the view shows, by family: ["2 wrenches", "1 screwdriver"] (for the report)."""

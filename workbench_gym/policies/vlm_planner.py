@@ -30,10 +30,10 @@ from workbench_gym.policies.counting import recount
 from workbench_gym.policies.decision_log import Decision, DecisionLog, log
 from workbench_gym.policies.grasp_poses import pick_at, place_in, retry_kind, yaw_of
 from workbench_gym.policies.perception import ToolEstimate
-from workbench_gym.policies.scene_reader import ENV_OPTIONS, PlannerConfig, SceneReader, check_observation_space, observation_view
+from workbench_gym.policies.scene_reader import ENV_OPTIONS, Candidate, PlannerConfig, SceneReader, check_observation_space, observation_view
 from workbench_gym.policies.steps import Plan, Step, describe_step, grounding_phrase, plan_steps
 from workbench_gym.scenes.catalog import get_category
-from workbench_gym.scenes.zones import handover_zone
+from workbench_gym.scenes.zones import Zone, handover_zone
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH, PROPRIO_SLICES
 
 __all__ = ["ENV_OPTIONS", "Decision", "PlannerConfig", "VLMPlanner", "check_observation_space", "make_vlm_planner", "observation_view", "split_options"]
@@ -233,9 +233,9 @@ class VLMPlanner:
         destination = self._destination(step)
         zone = self.scene.zone(destination) if destination else None
         one = describe(replace(self.reference, every=False))
-        left = [c for c in self.scene.candidates(self.reference)
-                if not (zone is not None and zone.contains((*c[0].xy, zone.floor_z)))
-                and not any(np.linalg.norm(c[0].xy - p) < self.config.same_place for p in self.done_targets)]
+        left = self._still_out(self.scene.candidates(self.reference), zone)
+        if not left and self.config.final_look:  # about to call the step done: look over the whole bench from above first
+            left = self._still_out(self.scene.bench_check(self.reference), zone)
         target = self.target
         if target is not None and target.attempts:
             near = [c for c in left if _distance(c[0], target.estimate) < self.config.nudge]
@@ -252,6 +252,11 @@ class VLMPlanner:
         self.target = _Target(best, attempts=1)
         family = get_category(best.category).family
         return pick_at(best), f"{len(left)} {plural(vocabulary().family_words.get(family, 'tool'))} left to move to the {destination or 'container'}"
+
+    def _still_out(self, candidates: list[Candidate], zone: Zone | None) -> list[Candidate]:
+        """The candidates an every-step has still to move: not in its zone, not where a tool was put or given up on."""
+        return [c for c in candidates if not (zone is not None and zone.contains((*c[0].xy, zone.floor_z)))
+                and not any(np.linalg.norm(c[0].xy - p) < self.config.same_place for p in self.done_targets)]
 
     def _after_pick(self, holding: bool) -> str:
         """Check a pick: is something held, and is it the aimed-at tool (which then no longer lies where it was)?"""
