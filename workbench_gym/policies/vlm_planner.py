@@ -251,7 +251,8 @@ class VLMPlanner:
         best = max(left, key=lambda c: c[1])[0]
         self.target = _Target(best, attempts=1)
         family = get_category(best.category).family
-        return pick_at(best), f"{len(left)} {plural(vocabulary().family_words.get(family, 'tool'))} left to move to the {destination or 'container'}"
+        word = vocabulary().family_words.get(family, "tool")
+        return pick_at(best), f"{len(left)} {word if len(left) == 1 else plural(word)} left to move to the {destination or 'container'}"
 
     def _still_out(self, candidates: list[Candidate], zone: Zone | None) -> list[Candidate]:
         """The candidates an every-step has still to move: not in its zone, not where a tool was put or given up on."""
