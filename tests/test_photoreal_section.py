@@ -15,6 +15,7 @@ from workbench_gym.benchmark.suite import parse_suite
 from workbench_gym.policies import OraclePlanner
 from workbench_gym.sim.camera import CameraFrame, look_at
 
+
 class FlatRenderer:
     """Draws every camera it is given as one flat grey frame; records what it was asked to draw."""
 

@@ -50,12 +50,14 @@ def row_renderer(row_id: str) -> str:
 
 
 class TimedRenderer:
-    """The renderer, counting the seconds and frames it has drawn since `take` was last called."""
+    """A renderer made at its first frame (a Blender child starts only if a Cycles episode runs), counting the seconds
+    and frames it has drawn since `take` was last called."""
 
-    def __init__(self, renderer: StateRenderer):
-        self.renderer, self.seconds, self.frames = renderer, 0.0, 0
+    def __init__(self, make):
+        self.make, self.renderer, self.seconds, self.frames = make, None, 0.0, 0
 
     def render(self, spec, robot=None):
+        self.renderer = self.renderer or self.make()
         start = time.perf_counter()
         frames = self.renderer.render(spec, robot)
         self.seconds += time.perf_counter() - start
@@ -87,15 +89,12 @@ def run_photoreal(suite: Suite, out_dir: str | Path, episodes_per_task: int | No
     _claim(out, {"suite": suite.name, "version": suite.version, "sha256": suite.sha256, **subset})
     todo = [(row, seeds_left(out, row)) for row in rows if not (out / "rows" / f"{_slug(row.id)}.json").exists()]
     bar = _bar(sum(len(seeds) for _, seeds in todo), progress)
-    timed = None
+    timed = TimedRenderer(lambda: renderer if renderer is not None else _suite_renderer(suite))
     start = time.perf_counter()
     try:
         for row, seeds in todo:
             cycles = row_renderer(row.id) == "cycles"
-            if cycles and seeds and timed is None:
-                timed = TimedRenderer(renderer if renderer is not None else _suite_renderer(suite))
-            if cycles and timed is not None:
-                timed.take()  # a fresh count for this row's first episode
+            timed.take()  # a fresh count for the row's first episode
 
             def written(episode, row=row, cycles=cycles):
                 _written(out, row, {**episode, **timed.take()} if cycles else episode, bar)
@@ -108,7 +107,7 @@ def run_photoreal(suite: Suite, out_dir: str | Path, episodes_per_task: int | No
     finally:
         if bar:
             bar.close()
-        if timed is not None and renderer is None and hasattr(timed.renderer, "close"):
+        if renderer is None and hasattr(timed.renderer, "close"):
             timed.renderer.close()  # the BlenderProc child this run started
     results = [_row_result(out, row) for row in rows]
     return write_photoreal_card(out, suite, results, subset, time.perf_counter() - start)
