@@ -56,13 +56,21 @@ def placed_camera(camera: CameraSpec, world) -> CameraSpec:
 class PhotorealFrames(gym.ObservationWrapper):
     """An env whose camera observations come from `renderer` drawing the simulated state (see the module docstring)."""
 
-    def __init__(self, env: gym.Env, renderer: StateRenderer):
+    def __init__(self, env: gym.Env, renderer: StateRenderer, draw_last: bool = True):
+        """`draw_last=False` leaves an episode's last observation (after termination or truncation, which no decision
+        reads) with PyBullet's frames: a one-step episode then costs one Cycles draw instead of two."""
         super().__init__(env)
-        self.renderer = renderer
+        self.renderer, self.draw_last = renderer, draw_last
         config = env.unwrapped.config
         if config.obs_mode == "state":
             raise ValueError("photoreal frames replace camera observations; make the env with obs_mode='rgb', 'rgbd' or 'rgbd_seg'")
         self.cameras = tuple(config.cameras)
+
+    def step(self, action):
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        if (terminated or truncated) and not self.draw_last:
+            return observation, reward, terminated, truncated, info
+        return self.observation(observation), reward, terminated, truncated, info
 
     def observation(self, observation: dict[str, Any]) -> dict[str, Any]:
         spec, robot = state_scene(self.env, self.cameras)

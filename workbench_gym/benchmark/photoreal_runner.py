@@ -4,7 +4,8 @@ once with the renderer's (Cycles) frames of the same simulated state (`photoreal
 
 A planner that reads no camera (random, which takes the state observation) sees no frames, so its Cycles rate is its
 PyBullet rate by construction: it runs once and the card says so. Episodes run in this process, one after another:
-the renderer is one child process (BlenderProc) reused across episodes, and Cycles already uses every core.
+the renderer is one child process (BlenderProc) reused across episodes, and Cycles already uses every core. An
+episode's last observation, which no decision reads, keeps PyBullet's frames (`PhotorealFrames(draw_last=False)`).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def run_photoreal(suite: Suite, out_dir: str | Path, episodes_per_task: int | No
             planner = PlannerChoice.named(row.group)
             if seeds:
                 run_chunk(suite, row, planner, seeds, Resources(), on_episode=written,
-                          wrap=(lambda env: PhotorealFrames(env, timed)) if cycles else None)
+                          wrap=(lambda env: PhotorealFrames(env, timed, draw_last=False)) if cycles else None)
             _finish(out, row, planner, None)
     finally:
         if bar:
