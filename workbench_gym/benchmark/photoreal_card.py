@@ -55,8 +55,9 @@ def build_photoreal_card(suite: Suite, results: list[dict], subset: dict, elapse
 
 
 def code_version() -> dict:
-    """The git commit of the package's checkout and whether tracked files differ from it (None outside a checkout)."""
-    here = Path(__file__).parent
+    """The git commit of the package's checkout and whether the package's tracked files differ from it (None outside
+    a checkout)."""
+    here = Path(__file__).parents[1]
 
     def git(*args) -> subprocess.CompletedProcess:
         return subprocess.run(["git", *args], cwd=here, capture_output=True, text=True)
