@@ -140,7 +140,9 @@ def test_random_planner_sends_well_formed_actions_in_the_workspace():
 
 
 def test_privileged_plan_and_grounding(torch_one_thread):
+    from workbench_gym.policies.backend import View
     from workbench_gym.policies.backends import make_backend
+    from workbench_gym.policies.perception.camera import decimate
     from workbench_gym.policies.vlm_planner import ENV_OPTIONS, make_vlm_planner
     from workbench_gym.rollout import play_episode
 
@@ -153,11 +155,18 @@ def test_privileged_plan_and_grounding(torch_one_thread):
         assert task.intent == "place" and task.reference.category == tool.category and task.container == {
             "bin_left": "left bin", "bin_middle": "middle bin", "bin_right": "right bin", "parts_tray": "parts tray"}[zone.name]
         backend = PrivilegedBackend(make_backend("native"), env, plan=True, grounding=True)
-        regions = backend.ground(None, f"{tool.colour} {tool.display_name.split(' ', 2)[-1]}")
-        masks = [r.mask for r in regions]
+        phrase = f"{tool.colour} {tool.display_name.split(' ', 2)[-1]}"
+        views = {name: View(np.zeros((*frame.segmentation.shape, 3), np.uint8), None, frame.intrinsics, frame.extrinsics, name)
+                 for name in ("front", "wrist") for frame in [u.world.render(name, rgb=False, depth=False, segmentation=True)]}
+        regions = backend.ground(views["front"], phrase)
         segmentation = u.world.render("front", rgb=False, depth=False, segmentation=True).segmentation
-        assert any(np.array_equal(m, segmentation == u.world.instance_ids[tool.name]) for m in masks)
+        assert any(np.array_equal(r.mask, segmentation == u.world.instance_ids[tool.name]) for r in regions)
         assert all(r.label == tool.category and r.score == 1.0 for r in regions)
+        # A second look asks about the wrist view, read at half size: the regions are the wrist camera's, at that size.
+        wrist = u.world.render("wrist", rgb=False, depth=False, segmentation=True).segmentation[::2, ::2]
+        halved = decimate(views["wrist"], 2)
+        seen = backend.ground(halved, phrase)
+        assert seen and all(any(np.array_equal(r.mask, wrist == i) for i in u.world.instance_ids.values()) for r in seen)
         result = play_episode(env, make_vlm_planner(env.observation_space, backend), 5203)
         assert result.success, "the planner's own execution with the oracle's plan and grounding"
         with pytest.raises(ValueError, match="neither"):
@@ -278,8 +287,8 @@ def test_photoreal_frames_draw_the_simulated_state():
 
         pybullet_hand = u.world.robot.link_pose(HAND_LINK)[0] - np.array([*ROBOT_BASE, u.world.spec.bench.height])
         assert np.linalg.norm(hand - pybullet_hand) < 0.05 < np.linalg.norm(home - pybullet_hand)
-        with pytest.raises(ValueError, match="world cameras"):
-            PhotorealFrames(gym.make("workbench_gym/PickTool-v0", obs_mode="rgb", cameras=("front", "wrist")), renderer)
+        with pytest.raises(ValueError, match="obs_mode"):
+            PhotorealFrames(gym.make("workbench_gym/PickTool-v0", obs_mode="state"), renderer)
     finally:
         env.close()
 

@@ -179,3 +179,22 @@ def test_timeout_kills_the_child_and_quotes_its_stderr(scene):
         with pytest.raises(BlenderProcError, match=r"(?s)seed=.*timed out.*stderr.*\S"):
             r.render(scene)
         assert r.child_pid is None  # killed, not left running
+
+
+@needs_blender
+def test_the_wrist_camera_is_drawn_where_the_hand_holds_it(renderer):
+    import gymnasium as gym
+
+    from workbench_gym.benchmark.photoreal import PhotorealFrames
+
+    env = PhotorealFrames(gym.make("workbench_gym/PickTool-v0", control_mode="primitive", obs_mode="rgbd_seg", cameras=("wrist",),
+                                   image_size=(SIZE, SIZE)), renderer)
+    try:
+        obs, _ = env.reset(seed=5204)
+        cycles, pybullet_frame = obs["cameras"]["wrist"], env.unwrapped.world.render("wrist")
+        assert not np.array_equal(cycles["rgb"], pybullet_frame.rgb), "Cycles drew the wrist view"
+        same = (cycles["segmentation"] == pybullet_frame.segmentation) & (pybullet_frame.segmentation > 0)
+        assert same.mean() > 0.5, "the same bodies at the same pixels: the camera is where the hand holds it"
+        assert np.median(np.abs(cycles["depth"][same] - pybullet_frame.depth[same])) < 3e-3
+    finally:
+        env.close()

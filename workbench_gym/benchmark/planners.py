@@ -9,6 +9,7 @@ plan and/or grounding in place of the backend's (`benchmark.privileged`, privile
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,6 +19,8 @@ from workbench_gym.policies.planner import Planner
 #: Planners that read the simulator's state or nothing at all: they take the suite's "privileged" observation.
 PRIVILEGED_PLANNERS = ("oracle", "random")
 _BACKENDS: dict[str, Any] = {}
+#: A planner as a suite names it: "random", "vlm/native", "vlm/native(second_look=false)", "vlm/native+oracle_grounding".
+_NAMED = re.compile(r"(?P<name>[a-z_]+)(?:/(?P<backend>[a-z_]+))?(?:\((?P<options>[^()]*)\))?(?:\+oracle_(?P<oracle>plan_grounding|plan|grounding))?")
 
 
 class PlannerFactory(Protocol):
@@ -48,6 +51,20 @@ class PlannerChoice:
             raise ValueError(f"unknown planner {self.name!r}; expected one of {sorted(PLANNERS)}")
         if (self.oracle_plan or self.oracle_grounding) and self.name != "vlm":
             raise ValueError(f"only the vlm planner has a plan and a grounding to swap for the oracle's, not {self.name!r}")
+
+    @classmethod
+    def named(cls, text: str) -> PlannerChoice:
+        """The planner a suite names in `label`'s form; option values are read as JSON ("false", "3")."""
+        from workbench_gym.policies.backends import parse_options
+
+        match = _NAMED.fullmatch(text)
+        if match is None:
+            raise ValueError(f"planner {text!r}: expected NAME[/BACKEND][(KEY=VALUE,...)][+oracle_plan|+oracle_grounding|+oracle_plan_grounding]")
+        name, backend, oracle = match["name"], match["backend"], match["oracle"] or ""
+        if (backend is None) != (name != "vlm"):
+            raise ValueError(f"planner {text!r}: the vlm planner takes a backend (vlm/native), other planners none")
+        options = parse_options(match["options"].split(",")) if match["options"] else {}
+        return cls(name, {"backend": backend, **options} if backend else options, "plan" in oracle, "grounding" in oracle)
 
     def __hash__(self) -> int:
         return hash(self.label)

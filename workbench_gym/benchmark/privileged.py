@@ -39,10 +39,10 @@ _SIDES = ("left", "middle", "right")
 class PrivilegedBackend:
     """`inner` with its plan and/or grounding replaced by the simulator's (privileged; see the module docstring)."""
 
-    def __init__(self, inner: Backend, env: Any, plan: bool = False, grounding: bool = False, camera: str = "front"):
+    def __init__(self, inner: Backend, env: Any, plan: bool = False, grounding: bool = False):
         if not (plan or grounding):
             raise ValueError("a privileged backend replaces the plan, the grounding or both; neither was asked for")
-        self.inner, self.env, self.camera = inner, env.unwrapped, camera
+        self.inner, self.env = inner, env.unwrapped
         self.oracle_plan, self.oracle_grounding = plan, grounding
         parts = [p for p, on in (("plan", plan), ("grounding", grounding)) if on]
         self.name = f"{getattr(inner, 'name', type(inner).__name__)}+oracle_{'_'.join(parts)}"
@@ -51,7 +51,7 @@ class PrivilegedBackend:
         return oracle_plan(self._task(), self.env.world.spec, instruction) if self.oracle_plan else self.inner.plan(view, instruction)
 
     def ground(self, view: View, phrase: str) -> list[Region]:
-        return self._regions(phrase) if self.oracle_grounding else self.inner.ground(view, phrase)
+        return self._regions(view, phrase) if self.oracle_grounding else self.inner.ground(view, phrase)
 
     def answer(self, view: View, question: str) -> str:
         return oracle_answer(self._task()) if self.oracle_grounding else self.inner.answer(view, question)
@@ -60,9 +60,13 @@ class PrivilegedBackend:
         task = self.env.task
         return task.current if isinstance(task, ChainTools) else task
 
-    def _regions(self, phrase: str) -> list[Region]:
+    def _regions(self, view: View, phrase: str) -> list[Region]:
+        """Regions in the view asked about: its camera (the wrist one for a second look), at its size (a decimated view
+        keeps every n-th pixel)."""
         world = self.env.world
-        segmentation = world.render(self.camera, rgb=False, depth=False, segmentation=True).segmentation
+        segmentation = world.render(view.camera, rgb=False, depth=False, segmentation=True).segmentation
+        factor = segmentation.shape[0] // view.rgb.shape[0]
+        segmentation = segmentation[::factor, ::factor]
         out = []
         for obj in denoted(world.spec.objects, phrase):
             mask = segmentation == world.instance_ids[obj.name]

@@ -49,7 +49,10 @@ def run_suite(suite: Suite, planner_factory: PlannerFactory, out_dir: str | Path
     out = Path(out_dir)
     resources_ = _resources(suite, instruction_set, control_set)
     _check_resources(suite, resources_)
-    _claim(out, suite, planner_factory, quick, dev, resources_, select)
+    _claim(out, {"suite": suite.name, "version": suite.version, "sha256": suite.sha256, "planner": planner_factory.label, "quick": quick,
+                 "dev_seeds": dev, "selected": list(select),
+                 "instruction_set": _shown(resources_.instruction_set) if resources_.instruction_set else None,
+                 "control_set": _shown(resources_.control_set) if resources_.control_set else None})
     rows = [r for r in suite.rows(quick, dev) if not select or r.id.startswith(tuple(select))]
     pending = {row.id: row for row in rows if not (out / "rows" / f"{_slug(row.id)}.json").exists()}
     todo: list[tuple[Row, PlannerFactory | None, str | None, list[int]]] = []
@@ -57,11 +60,7 @@ def run_suite(suite: Suite, planner_factory: PlannerFactory, out_dir: str | Path
         planner, skipped = row_planner(suite, row, planner_factory)
         if row.requires == "instruction_set" and resources_.instruction_set is None:
             planner, skipped = None, f"needs instruction set {suite.level(row.group).instruction_set.name!r} (--instruction-set DIR)"
-        kept = _partial(out, row)
-        if kept:  # rewrite the partial file without a line a kill cut short, so new lines start on a line of their own
-            _write_atomic(out / "rows" / f"{_slug(row.id)}.partial.jsonl", "".join(json.dumps(e) + "\n" for e in kept))
-        done = {e["seed"] for e in kept}
-        todo.append((row, planner, skipped, [s for s in row.seeds if s not in done]))
+        todo.append((row, planner, skipped, seeds_left(out, row)))
     bar = _bar(sum(len(seeds) for _, planner, _, seeds in todo if planner is not None), progress)
     start = time.perf_counter()
     try:
@@ -99,13 +98,16 @@ def row_planner(suite: Suite, row: Row, planner: PlannerFactory) -> tuple[Planne
     return planner, None
 
 
-def run_chunk(suite: Suite, row: Row, planner: PlannerFactory, seeds: list[int], resources_: Resources, on_episode=None) -> list[dict]:
+def run_chunk(suite: Suite, row: Row, planner: PlannerFactory, seeds: list[int], resources_: Resources, on_episode=None,
+              wrap=None) -> list[dict]:
     """The row's episodes on these seeds (for a set row: the set's sentences for these seeds), as JSON-ready dicts.
 
-    `on_episode(episode)` is called once a seed's episodes are all done (a seed's sentences resume together).
+    `on_episode(episode)` is called once a seed's episodes are all done (a seed's sentences resume together);
+    `wrap(env)` wraps the row's env (photoreal frames).
     """
     observation = suite.observation["privileged" if planner.privileged else "planner"]
     env = gym.make(env_id(row.task), **{**suite.env, **observation, **row.env})
+    env = wrap(env) if wrap else env
     try:
         out = []
         for seed in seeds:
@@ -222,12 +224,8 @@ def _sources(suite: Suite, resources_: Resources) -> dict:
     }
 
 
-def _claim(out: Path, suite: Suite, planner: PlannerFactory, quick: bool, dev: bool, resources_: Resources, select: tuple[str, ...]) -> None:
-    """Make `out` this run's folder, or check that it already is (same suite, planner, subset, seeds and sets)."""
-    claim = {"suite": suite.name, "version": suite.version, "sha256": suite.sha256, "planner": planner.label, "quick": quick, "dev_seeds": dev,
-             "selected": list(select),
-             "instruction_set": _shown(resources_.instruction_set) if resources_.instruction_set else None,
-             "control_set": _shown(resources_.control_set) if resources_.control_set else None}
+def _claim(out: Path, claim: dict) -> None:
+    """Make `out` this run's folder, or check that it already is (`claim`: the suite, planner, subset, seeds and sets)."""
     path = out / "run.json"
     if path.exists():
         held = json.loads(path.read_text())
@@ -248,6 +246,16 @@ def _row_result(out: Path, row: Row) -> dict:
 
 def _slug(row_id: str) -> str:
     return row_id.replace("/", "__")
+
+
+def seeds_left(out: Path, row: Row) -> list[int]:
+    """The row's seeds without episodes in its partial file (which is rewritten without a line a kill cut short, so
+    new lines start on a line of their own)."""
+    kept = _partial(out, row)
+    if kept:
+        _write_atomic(out / "rows" / f"{_slug(row.id)}.partial.jsonl", "".join(json.dumps(e) + "\n" for e in kept))
+    done = {e["seed"] for e in kept}
+    return [s for s in row.seeds if s not in done]
 
 
 def _partial(out: Path, row: Row) -> list[dict]:

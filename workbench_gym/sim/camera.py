@@ -42,6 +42,15 @@ def look_at(eye, target, up) -> np.ndarray:
     return out
 
 
+def mounted_eye(spec: CameraSpec, mount_pose) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """World (eye, target, up) of a camera whose `eye`, `target` and `up` are given in a link's frame, with the link at
+    `mount_pose` = (position, quaternion)."""
+    position, quaternion = mount_pose
+    rot = quat_to_matrix(quaternion)
+    eye, target = (rot @ np.asarray(p) + position for p in (spec.eye, spec.target))
+    return eye, target, rot @ np.asarray(spec.up)
+
+
 class Camera:
     """Renders one `CameraSpec`. World cameras have fixed matrices; wrist cameras follow a link.
 
@@ -69,10 +78,7 @@ class Camera:
         """(OpenGL view matrix, OpenCV extrinsics) at the current mount pose."""
         if self._fixed is not None:
             return self._fixed
-        position, quaternion = mount_pose
-        rot = quat_to_matrix(quaternion)
-        eye, target = (rot @ np.asarray(p) + position for p in (self.spec.eye, self.spec.target))
-        return self._matrices(eye, target, rot @ np.asarray(self.spec.up))
+        return self._matrices(*mounted_eye(self.spec, mount_pose))
 
     def _capture(self, client, view, segmentation: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Raw TinyRenderer buffers: RGB (H, W, 3) uint8, z-buffer (H, W) in [0, 1], body ids or None."""
