@@ -271,6 +271,17 @@ def test_close_releases_clients_over_many_cycles():
     assert grown_mb < 200, f"resident memory grew {grown_mb:.0f} MB"
 
 
+def test_an_env_left_open_exits_without_a_traceback():
+    """A script that never calls env.close() still exits quietly (PyBullet's client cleanup ran at interpreter exit)."""
+    pytest.importorskip("torch")
+    # With torch and the native backend loaded, interpreter teardown reaches PyBullet's module before the client.
+    script = ("import gymnasium as gym, workbench_gym; from workbench_gym.policies.native import NativeBackend; "
+              f"backend = NativeBackend(); env = gym.make({ENV_ID!r}, obs_mode='state'); env.reset(seed=0)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
 def test_sim_time_counts_control_steps():
     env = gym.make(ENV_ID, **SMALL)
     try:

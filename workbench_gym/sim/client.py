@@ -21,6 +21,16 @@ class FastBulletClient(BulletClient):
         self._shapes, self._pid = {}, os.getpid()
         self._client = pybullet.connect(connection_mode)
 
+    def __del__(self):
+        # The stock `__del__` catches `pybullet.error`, which at interpreter exit may already be torn down: an env
+        # left open then ends the program with an "Exception ignored" traceback on stderr.
+        if self._client >= 0 and self._pid == os.getpid():
+            try:
+                pybullet.disconnect(physicsClientId=self._client)
+            except Exception:  # noqa: BLE001  (already disconnected, or PyBullet unloaded at exit)
+                pass
+            self._client = -1
+
     def __getattr__(self, name):
         attribute = super().__getattr__(name)
         if name != "disconnect":  # the stock client marks itself closed on that lookup
