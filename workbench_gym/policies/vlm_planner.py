@@ -30,7 +30,14 @@ from workbench_gym.policies.counting import recount
 from workbench_gym.policies.decision_log import Decision, DecisionLog, log
 from workbench_gym.policies.grasp_poses import pick_at, place_in, retry_kind, yaw_of
 from workbench_gym.policies.perception import ToolEstimate
-from workbench_gym.policies.scene_reader import ENV_OPTIONS, Candidate, PlannerConfig, SceneReader, check_observation_space, observation_view
+from workbench_gym.policies.scene_reader import (
+    ENV_OPTIONS,
+    Candidate,
+    PlannerConfig,
+    SceneReader,
+    check_observation_space,
+    observation_view,
+)
 from workbench_gym.policies.steps import Plan, Step, describe_step, grounding_phrase, plan_steps
 from workbench_gym.scenes.catalog import get_category
 from workbench_gym.scenes.zones import Zone, handover_zone
