@@ -6,7 +6,7 @@ import pytest
 
 from workbench_gym.control.ik import InverseKinematics, top_down_quaternion
 from workbench_gym.control.primitives import MotionPrimitives, PrimitiveConfig, Reason
-from workbench_gym.envs.grasping import grasp_pose
+from workbench_gym.envs.grasping import grasp_pose, inside
 from workbench_gym.scenes import ObjectSpec, Pose, sample_clutter
 from workbench_gym.scenes.sampler import default_containers
 from workbench_gym.sim import World
@@ -63,6 +63,55 @@ def test_pick_lifts_the_tool_and_place_puts_it_in_a_bin(one_tool_world):
     world.step(100)
     position = world.object_pose(tool.name)[0]
     assert abs(position[0] - x) < 0.08 and abs(position[1] - y) < 0.11 and position[2] < z + 0.05
+
+
+def test_the_grasp_weld_holds_the_tool_where_the_pads_closed(one_tool_world, monkeypatch):
+    """Lifted, a welded tool keeps the offset from the hand it had when the pads closed (a weld made in the hand's
+    link frame rather than its centre-of-mass frame drags it 4 cm down, into the bench and its neighbours)."""
+    import workbench_gym.control.primitives as primitives_module
+
+    world, tool = one_tool_world()
+    body = world.bodies[tool.name]
+
+    def offset():
+        hand = world.robot.link_pose(8)
+        inv = world.client.invertTransform(*hand)
+        return np.array(world.client.multiplyTransforms(*inv, *world.client.getBasePositionAndOrientation(body))[0])
+
+    at_weld = []
+    original = primitives_module.weld_to_hand
+    monkeypatch.setattr(primitives_module, "weld_to_hand", lambda w, name: (at_weld.append(offset()), original(w, name))[1])
+    picked = MotionPrimitives(world).pick(*grasp_pose(world, tool))
+    assert picked.success and len(at_weld) == 1
+    world.step(50)
+    assert np.linalg.norm(offset() - at_weld[0]) < 0.005
+
+
+def test_a_tool_close_to_the_arms_base_is_picked(one_tool_world):
+    """10 cm above a tool 25 cm from the base the elbow is at its limit, though the heights above and below are reachable:
+    the pick comes straight down instead of stopping there."""
+    world, tool = one_tool_world()
+    spec = dataclasses.replace(world.spec, tools=[dataclasses.replace(tool, pose=Pose((0.25, 0.0, tool.pose.position[2]), (0.0, 0.0, 1.0)))])
+    world.build(spec)
+    position, yaw = grasp_pose(world, spec.tools[0])
+    assert 0.24 < position[0] < 0.28
+    result = MotionPrimitives(world).pick(position, yaw)
+    assert result.success and result.held == tool.name
+
+
+def test_a_long_tool_set_down_in_a_bin_ends_up_inside_it(one_tool_world):
+    """The hand is as wide as a bin: lowering a tool into one 5 cm off its centre line (a tool held off its grasp
+    region's centre is set down so), the hand meets a rim before the tool meets the floor, and the place releases
+    there rather than pressing on until it times out."""
+    world, tool = one_tool_world("combination_wrench")
+    primitives = MotionPrimitives(world)
+    assert primitives.pick(*grasp_pose(world, tool)).success
+    bin_ = next(c for c in world.spec.containers if c.name == "bin_middle")
+    x, y, z = bin_.pose.position
+    placed = primitives.place((x, y + 0.05, z + 0.035), 0.0)  # the tool's long axis along the bin's
+    assert placed.success, placed.detail
+    world.step(100)
+    assert inside(world, tool, bin_)
 
 
 def test_unreachable(one_tool_world):

@@ -24,6 +24,7 @@ FINGERTIP_DROP = 0.0085  # metres the fingertips reach below the grasp point (me
 #: the base, so nothing past ~1.2 m is reachable; IK on absurd targets (1e308) overflows and spins for minutes.
 REACH_LIMIT = 1.5
 _ARM_LINKS = tuple(range(HAND_LINK))  # links that must not touch the scene (hand and fingers may)
+_HAND_LINKS = (HAND_LINK, *FINGER_JOINTS)
 
 
 def touching_both_pads(world: World) -> str | None:
@@ -38,9 +39,13 @@ def touching_both_pads(world: World) -> str | None:
 
 
 def weld_to_hand(world: World, name: str) -> int:
-    """Fix an object to the hand where it is now (the assisted grasp); returns the constraint id."""
+    """Fix an object to the hand where it is now (the assisted grasp); returns the constraint id.
+
+    PyBullet reads a constraint's frames in each body's centre-of-mass frame: the hand's lies 4 cm below its link
+    frame, so a weld made in the link frame would pull the tool 4 cm down into the bench as it is lifted.
+    """
     client, body, robot = world.client, world.bodies[name], world.robot
-    hand_pos, hand_orn = robot.link_pose(HAND_LINK)
+    hand_pos, hand_orn = robot.link_pose(HAND_LINK, centre_of_mass=True)
     obj_pos, obj_orn = client.getBasePositionAndOrientation(body)
     inv_pos, inv_orn = client.invertTransform(hand_pos, hand_orn)
     rel_pos, rel_orn = client.multiplyTransforms(inv_pos, inv_orn, obj_pos, obj_orn)
@@ -128,9 +133,11 @@ class MotionPrimitives:
         return False
 
     def _held_touches_down(self) -> bool:
-        """Whether the held object rests on something (a floor, a wall, another tool)."""
-        body = self.world.bodies[self.held]
-        return any(c[2] != self.robot.body for c in self.world.client.getContactPoints(bodyA=body))
+        """Whether the held object, or the hand holding it, rests on something (a floor, a bin's wall, another tool)."""
+        client, body = self.world.client, self.world.bodies[self.held]
+        if any(c[2] != self.robot.body for c in client.getContactPoints(bodyA=body)):
+            return True
+        return any(c[2] not in (body, self.robot.body) for link in _HAND_LINKS for c in client.getContactPoints(bodyA=self.robot.body, linkIndexA=link))
 
     def _move(self, position, yaw: float, guarded: bool = False, set_down: bool = False) -> Reason:
         """Move the grasp point in a straight line to `position`, gripper down at `yaw`.
@@ -217,7 +224,12 @@ class MotionPrimitives:
         x, y, z = position
         z = max(z, top + FINGERTIP_DROP + 0.0015)  # keep the fingertips off the bench
         path = ((x, y, top + cfg.safe_height), (x, y, top + cfg.approach_height), (x, y, z))
-        yaw = self._reachable_yaw(path, yaw)
+        yaw_given, yaw = yaw, self._reachable_yaw(path, yaw)
+        if yaw is None:
+            # Close to the arm's base the approach height is out of reach (the elbow folds to its limit, though the
+            # heights above and below are not): come straight down the same vertical line without stopping there.
+            path = (path[0], path[2])
+            yaw = self._reachable_yaw(path, yaw_given)
         if yaw is None:
             return self._result(Reason.UNREACHABLE, f"no IK solution near {np.round(position, 3).tolist()}")
         here = self.robot.ee_pose()[0]

@@ -116,9 +116,10 @@ class Panda:
         states = self.client.getJointStates(self.body, ARM_JOINTS + FINGER_JOINTS)
         return np.array([s[0] for s in states]), np.array([s[1] for s in states])
 
-    def link_pose(self, link: int) -> tuple[np.ndarray, np.ndarray]:
+    def link_pose(self, link: int, centre_of_mass: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """World position and quaternion of a link's URDF frame, or of its centre-of-mass frame (constraints use it)."""
         state = self.client.getLinkState(self.body, link, computeForwardKinematics=True)
-        return np.array(state[4]), np.array(state[5])
+        return (np.array(state[0]), np.array(state[1])) if centre_of_mass else (np.array(state[4]), np.array(state[5]))
 
     def ee_pose(self) -> tuple[np.ndarray, np.ndarray]:
         """Position and quaternion of the point between the finger pads."""
