@@ -36,6 +36,18 @@ def test_oracle_solves_a_few_seeds(task):
         env.close()
 
 
+@pytest.mark.parametrize(("seed", "variants"), [(1076, "unseen"), (1103, "unseen")])
+def test_the_oracle_sorts_past_a_tool_left_leaning_on_the_arm(seed, variants):
+    """Dev seeds where one tool came to rest against the arm's elbow: every later move counted that touch as a collision
+    and ended at once, so the oracle spent its primitive budget. A touch present as a move begins no longer ends it."""
+    env = make("SortTools", n_tools=12, density=0.35, variant_split=variants)
+    try:
+        info = run_oracle(env, seed)
+        assert info["is_success"], info["primitive"]
+    finally:
+        env.close()
+
+
 @pytest.mark.parametrize("task", sorted(TASKS))
 def test_instruction_splits_are_disjoint(task):
     templates = TASKS[task].templates

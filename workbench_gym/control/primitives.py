@@ -117,20 +117,15 @@ class MotionPrimitives:
     def _seconds(self, seconds: float) -> int:
         return max(1, int(round(seconds / self.world.config.timestep)))
 
-    def _collision(self, guarded: bool) -> bool:
-        """Whether the robot touches the scene where it must not.
+    def _contacts(self, guarded: bool) -> set[tuple[int, int]]:
+        """(body, link) pairs where the robot touches the scene where it must not.
 
         Arm links must never touch anything; when `guarded` (travelling above the bench) neither
         may the hand or fingers, except for the object they hold.
         """
         held = self.world.bodies.get(self.held) if self.held else None
-        for contact in self.world.client.getContactPoints(bodyA=self.robot.body):
-            other, link = contact[2], contact[3]
-            if other == self.robot.body or other == held:
-                continue
-            if link in _ARM_LINKS or guarded:
-                return True
-        return False
+        return {(c[2], c[3]) for c in self.world.client.getContactPoints(bodyA=self.robot.body)
+                if c[2] not in (self.robot.body, held) and (c[3] in _ARM_LINKS or guarded)}
 
     def _held_touches_down(self) -> bool:
         """Whether the held object, or the hand holding it, rests on something (a floor, a bin's wall, another tool)."""
@@ -150,6 +145,10 @@ class MotionPrimitives:
         if not goal.converged:
             return Reason.UNREACHABLE
         start = self.robot.ee_pose()[0]
+        # A tool already touching the arm as the move begins (one left leaning on it) is no collision of this move:
+        # counting it would end every later move at once, and the arm could never move away from it.
+        tools = {self.world.bodies[t.name] for t in self.world.spec.tools}
+        touching = {pair for pair in self._contacts(guarded) if pair[0] in tools}
         n = max(1, int(np.ceil(np.linalg.norm(np.asarray(position) - start) / cfg.waypoint)))
         per_waypoint = self._seconds(cfg.waypoint / cfg.speed)
         for k in range(1, n + 1):
@@ -158,7 +157,7 @@ class MotionPrimitives:
             self._step(per_waypoint)
             if set_down and self._held_touches_down():
                 return Reason.OK
-            if self._collision(guarded):
+            if self._contacts(guarded) - touching:
                 return Reason.COLLIDED
         for _ in range(self._seconds(cfg.move_timeout) // per_waypoint):
             if np.max(np.abs(self.robot.joint_state()[0][:7] - goal.joints)) < cfg.settle_tolerance:
