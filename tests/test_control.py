@@ -42,6 +42,18 @@ def test_ik_reaches_random_poses_within_tolerance(one_tool_world):
     np.testing.assert_allclose(before[0], after[0], atol=1e-12)  # the arm was left as it was
 
 
+def test_ik_unwinds_a_wrist_wound_near_its_limit(one_tool_world):
+    """From an arm whose wrist is wound near its limit PyBullet's solver finds no answer for a yaw the arm reaches from
+    its rest pose (above a far slot of the parts tray): the solve is tried again from there, and the arm's state is kept."""
+    world, _ = one_tool_world()
+    wound = [0.4, -0.3032, 0.0695, -2.7108, 0.0309, 2.408, 2.6359]  # after a pick, on its way to the tray (dev seed 1011)
+    for joint, value in enumerate(wound):
+        world.client.resetJointState(world.robot.body, joint, value)
+    solution = InverseKinematics(world.robot).solve_to_tolerance((0.327, 0.53, 1.0), top_down_quaternion(1.91))
+    assert solution.converged
+    assert np.allclose(world.robot.joint_state()[0][:7], wound)
+
+
 def test_ik_reports_unreachable_poses(one_tool_world):
     world, _ = one_tool_world()
     solution = InverseKinematics(world.robot).solve_to_tolerance((1.6, 0.0, 1.0), top_down_quaternion(0.0))

@@ -74,6 +74,7 @@ class InverseKinematics:
             lowerLimits=lower.tolist(), upperLimits=upper.tolist(), jointRanges=(upper - lower).tolist(),
             restPoses=[*rest, 0.04, 0.04],
         )
+        self._rest = np.asarray(rest, float)[:7]
 
     def solve(self, position, quaternion) -> np.ndarray:
         """Arm joint angles (7) for the grasp point at `position` with orientation `quaternion`."""
@@ -84,30 +85,44 @@ class InverseKinematics:
         return np.minimum(np.maximum(q[:7], self._lower), self._upper)  # np.clip is slower on small arrays
 
     def solve_to_tolerance(self, position, quaternion, steps: int = 30, damping: float = 0.05) -> IKSolution:
-        """Joint angles within tolerance of the pose if reachable (else the closest found); the arm's state is restored."""
-        client, body, robot = self.robot.client, self.robot.body, self.robot
+        """Joint angles within tolerance of the pose if reachable (else the closest found); the arm's state is restored.
+
+        PyBullet's solver starts from the arm's joints as they are: with the wrist wound near a limit it finds no
+        answer for a yaw that the arm reaches from its rest pose, so a failed solve is tried again from there.
+        """
+        client, body = self.robot.client, self.robot.body
         joints = ARM_JOINTS + FINGER_JOINTS
         saved = [client.getJointState(body, j)[:2] for j in joints]
         target_pos, target_quat = np.asarray(position, float), np.asarray(quaternion, float)
         fingers = [saved[7][0], saved[8][0]]
-        q = self.solve(target_pos, target_quat)
-        best = None
         try:
-            for _ in range(steps):
-                for j, v in zip(ARM_JOINTS, q):
+            best = self._refine(target_pos, target_quat, fingers, steps, damping)
+            if not best.converged:
+                for j, v in zip(ARM_JOINTS, self._rest):
                     client.resetJointState(body, j, float(v))
-                pos, quat = robot.ee_pose()
-                candidate = IKSolution(q.copy(), float(np.linalg.norm(target_pos - pos)), quaternion_angle(quat, target_quat))
-                if best is None or (candidate.position_error, candidate.angle_error) < (best.position_error, best.angle_error):
-                    best = candidate
-                if best.position_error < POSITION_TOLERANCE / 10 and best.angle_error < ANGLE_TOLERANCE / 10:
-                    break
-                linear, angular = client.calculateJacobian(body, EE_LINK, [0, 0, 0], [*q, *fingers], [0.0] * 9, [0.0] * 9)
-                jac = np.vstack([np.asarray(linear)[:, :7], np.asarray(angular)[:, :7]])
-                error = np.concatenate([target_pos - pos, _orientation_error(target_quat, quat)])
-                step = jac.T @ np.linalg.solve(jac @ jac.T + damping**2 * np.eye(6), error)
-                q = np.clip(q + step, robot.lower[:7], robot.upper[:7])
+                best = min(best, self._refine(target_pos, target_quat, fingers, steps, damping), key=lambda s: (s.position_error, s.angle_error))
         finally:
             for j, (value, velocity) in zip(joints, saved):
                 client.resetJointState(body, j, value, velocity)
+        return best
+
+    def _refine(self, target_pos, target_quat, fingers, steps: int, damping: float) -> IKSolution:
+        """PyBullet's answer from the arm's joints as they are, refined by damped least squares (moves the arm's state)."""
+        client, body, robot = self.robot.client, self.robot.body, self.robot
+        q = self.solve(target_pos, target_quat)
+        best = None
+        for _ in range(steps):
+            for j, v in zip(ARM_JOINTS, q):
+                client.resetJointState(body, j, float(v))
+            pos, quat = robot.ee_pose()
+            candidate = IKSolution(q.copy(), float(np.linalg.norm(target_pos - pos)), quaternion_angle(quat, target_quat))
+            if best is None or (candidate.position_error, candidate.angle_error) < (best.position_error, best.angle_error):
+                best = candidate
+            if best.position_error < POSITION_TOLERANCE / 10 and best.angle_error < ANGLE_TOLERANCE / 10:
+                break
+            linear, angular = client.calculateJacobian(body, EE_LINK, [0, 0, 0], [*q, *fingers], [0.0] * 9, [0.0] * 9)
+            jac = np.vstack([np.asarray(linear)[:, :7], np.asarray(angular)[:, :7]])
+            error = np.concatenate([target_pos - pos, _orientation_error(target_quat, quat)])
+            step = jac.T @ np.linalg.solve(jac @ jac.T + damping**2 * np.eye(6), error)
+            q = np.clip(q + step, robot.lower[:7], robot.upper[:7])
         return best
