@@ -92,7 +92,12 @@ def test_the_grasp_weld_holds_the_tool_where_the_pads_closed(one_tool_world, mon
 
     at_weld = []
     original = primitives_module.weld_to_hand
-    monkeypatch.setattr(primitives_module, "weld_to_hand", lambda w, name: (at_weld.append(offset()), original(w, name))[1])
+
+    def recording_weld(w, name):
+        at_weld.append(offset())
+        return original(w, name)
+
+    monkeypatch.setattr(primitives_module, "weld_to_hand", recording_weld)
     picked = MotionPrimitives(world).pick(*grasp_pose(world, tool))
     assert picked.success and len(at_weld) == 1
     world.step(50)
