@@ -132,7 +132,7 @@ class MotionPrimitives:
         client, body = self.world.client, self.world.bodies[self.held]
         if any(c[2] != self.robot.body for c in client.getContactPoints(bodyA=body)):
             return True
-        return any(c[2] not in (body, self.robot.body) for link in _HAND_LINKS for c in client.getContactPoints(bodyA=self.robot.body, linkIndexA=link))
+        return any(c[3] in _HAND_LINKS and c[2] not in (body, self.robot.body) for c in client.getContactPoints(bodyA=self.robot.body))
 
     def _move(self, position, yaw: float, guarded: bool = False, set_down: bool = False) -> Reason:
         """Move the grasp point in a straight line to `position`, gripper down at `yaw`.
@@ -222,13 +222,14 @@ class MotionPrimitives:
             return self._result(Reason.UNREACHABLE, f"{_rounded(position)} is beyond the arm's reach of {REACH_LIMIT} m")
         x, y, z = position
         z = max(z, top + FINGERTIP_DROP + 0.0015)  # keep the fingertips off the bench
-        path = ((x, y, top + cfg.safe_height), (x, y, top + cfg.approach_height), (x, y, z))
-        yaw_given, yaw = yaw, self._reachable_yaw(path, yaw)
-        if yaw is None:
-            # Close to the arm's base the approach height is out of reach (the elbow folds to its limit, though the
-            # heights above and below are not): come straight down the same vertical line without stopping there.
-            path = (path[0], path[2])
-            yaw = self._reachable_yaw(path, yaw_given)
+        above, approach, grasp = (x, y, top + cfg.safe_height), (x, y, top + cfg.approach_height), (x, y, z)
+        # Close to the arm's base the approach height is out of reach (the elbow folds to its limit, though the heights
+        # above and below are not): then come straight down the same vertical line without stopping there.
+        for path in ((above, approach, grasp), (above, grasp)):
+            reached = self._reachable_yaw(path, yaw)
+            if reached is not None:
+                break
+        yaw = reached
         if yaw is None:
             return self._result(Reason.UNREACHABLE, f"no IK solution near {np.round(position, 3).tolist()}")
         here = self.robot.ee_pose()[0]
