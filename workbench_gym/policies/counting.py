@@ -36,8 +36,11 @@ def recount(reader, task: StructuredTask, answer: str) -> str:
     existing = task.intent == "existence_question" and text == "no"
     if not (counting or existing) or task.reference is None:
         return answer
-    seen = views_count(reader, grounding_phrase(task.reference))
-    reader.inputs["views_count"] = seen
+    phrase = grounding_phrase(task.reference)
+    seen = views_count(reader, phrase)
+    above = len([c for c in reader.bench_check(task.reference, all_candidates=True) if c[1] >= COUNT_SCORE and not c[0].fragment]) if reader.config.overhead_check else 0
+    reader.inputs["views_count"], reader.inputs["overhead_count"] = seen, above
+    seen = max(seen or 0, above) if (seen is not None or above) else None
     if seen is None:
         return answer
     if counting:

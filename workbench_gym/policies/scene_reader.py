@@ -8,7 +8,9 @@ view at half resolution and fuses both views' regions in the bench frame (`perce
 region that merged two touching same-colour tools, measures a tool from the view that sees it whole, and adds small
 parts only the closer view resolves. Before a move-every step is called done, the reader looks at the whole bench
 from the **overhead** camera (`bench_check`): a screw beside a bigger tool or a tool behind a bin that the front view
-missed is found there.
+missed is found there. The same view is the **overhead check** of a single pick: a choice made by score is checked
+against the tools it sees whole before the grasp (another that the words fit makes it a question), and a choice by
+length or place compares each tool as the view that sees more of it measures it (`measured_from_above`).
 """
 
 from __future__ import annotations
@@ -52,7 +54,6 @@ from workbench_gym.scenes.zones import Zone, handover_zone
 ENV_OPTIONS = {"obs_mode": "rgbd", "cameras": ("front", "wrist", "overhead"), "image_size": (384, 384)}
 CAMERA_KEYS = ("rgb", "depth", "intrinsics", "extrinsics")  # all a planner may read of a camera
 PRIVILEGED_KEYS = ("objects", "goal")  # state-mode observation keys: simulator poses and goals
-SECOND_CAMERA = "wrist"
 FINAL_CAMERA = "overhead"  # the look before Done: the whole bench from above, nothing hidden behind a bin or beside a tool
 
 Candidate = tuple[ToolEstimate, float]  # a fitted tool and the backend's score for the phrase
@@ -74,8 +75,10 @@ class PlannerConfig:
     place_clearance: float = 0.015  # metres above the floor a placed tool is released
     second_look: bool = True  # fuse the wrist camera's view with the front one when the choice is close
     close_ratio: float = 0.75  # a rival scoring this share of the best candidate's score makes the choice close
-    second_look_scale: int = 2  # the wrist view is read at 1/scale resolution (it still resolves 2 mm at half size)
+    second_camera: str = "wrist"  # the camera of the second look
+    second_look_scale: int = 2  # the second view is read at 1/scale resolution (the wrist's still resolves 2 mm at half size)
     final_look: bool = True  # before a move-every step is done, look for tools left on the bench from overhead
+    overhead_check: bool = True  # check a choice against the overhead view before grasping, and measure with it
 
 
 def observation_view(observation: dict[str, Any], camera: str) -> View:
@@ -127,8 +130,9 @@ class SceneReader:
         self._observation = observation  # the overhead view is read from it only for a look before Done
         cameras = observation.get("cameras", {})
         self.second = None
-        if self.config.second_look and SECOND_CAMERA != self.config.camera and SECOND_CAMERA in cameras:
-            self.second = decimate(observation_view(observation, SECOND_CAMERA), self.config.second_look_scale)
+        second = self.config.second_camera
+        if self.config.second_look and second != self.config.camera and second in cameras:
+            self.second = decimate(observation_view(observation, second), self.config.second_look_scale)
         self.backend_s, self._grounded = 0.0, {}
         if self.bench_z is None:  # the bench does not move: fit its plane once per episode
             self.bench_z = view_bench_height(self.view)
@@ -226,14 +230,14 @@ class SceneReader:
         lifted = [lift_region(self.view, r, self.bench_z) for r in front_regions]
         lifted_second = [lift_region(self.second, r, self.bench_z) for r in second_regions]
         objects = fuse(self.view, lifted, self.second, lifted_second)
-        if not any(SECOND_CAMERA in obj.sources for obj in objects):
+        if not any(self.second.camera in obj.sources for obj in objects):
             return None
-        pixel = {self.view.camera: pixel_size(self.view), SECOND_CAMERA: pixel_size(self.second)}
-        views = ((self.view.camera, front_regions), (SECOND_CAMERA, second_regions))
+        pixel = {self.view.camera: pixel_size(self.view), self.second.camera: pixel_size(self.second)}
+        views = ((self.view.camera, front_regions), (self.second.camera, second_regions))
         out = []
         for obj in objects:
             only = obj.sources.get(self.view.camera, ())
-            if SECOND_CAMERA not in obj.sources and len(only) == 1:
+            if self.second.camera not in obj.sources and len(only) == 1:
                 if fitted[only[0]] is not None:
                     out.append(fitted[only[0]])
                 continue
@@ -253,25 +257,48 @@ class SceneReader:
         hidden_front = any(front_regions[i].mask is not None and occluded(self.view, np.asarray(front_regions[i].mask, bool), self.bench_z) for i in front)
         if not hidden_front:
             return False
-        wrist = obj.part(SECOND_CAMERA)
+        wrist = obj.part(self.second.camera)
         if wrist is None:
             return True
         seen = sight(self.second, obj.points, OCCLUSION_GAP)
         return not seen.in_frame.all()
 
-    def bench_check(self, ref: ToolReference) -> list[Candidate]:
+    def bench_check(self, ref: ToolReference, all_candidates: bool = False) -> list[Candidate]:
         """Tools on the bench that fit the reference as the overhead camera sees them, fitted from that view alone, best
         score first: the look before a move-every step is called done. [] when the env does not render that camera."""
         if FINAL_CAMERA not in self._observation.get("cameras", {}):
             return []
         view = observation_view(self._observation, FINAL_CAMERA)  # full resolution: a screw spans ~10 pixels from above
         out = []
-        for region in self._regions(view, ref, False, None):
+        for region in self._regions(view, ref, all_candidates, None):
             estimate = fit_tool(view, region, self._fit_as(ref, region.label), self.bench_z)
             if estimate is not None and estimate.top <= self.config.held_height:
                 out.append((estimate, float(region.score)))
         self.inputs.setdefault("final_look", {})[grounding_phrase(ref)] = {"camera": FINAL_CAMERA, "candidates": len(out)}
         return sorted(out, key=lambda c: -c[1])
+
+    def seen_from_above(self, ref: ToolReference) -> list[Candidate]:
+        """Tools of the kind named that the overhead view sees whole and the phrase fits confidently: what a choice made
+        from the front view is checked against before a grasp commits to it."""
+        kinds = categories_of(ref.category)
+        return [c for c in self.bench_check(ref)
+                if c[0].category in kinds and c[1] >= self.config.confident and c[0].fit >= self.config.min_fit and not c[0].fragment]
+
+    def measured_from_above(self, ref: ToolReference, candidates: list[Candidate]) -> list[Candidate]:
+        """Candidates to compare by length or place, each as the overhead view measures it where that view sees more
+        of the tool, and the tools only that view finds added."""
+        above = [c for c in self.bench_check(ref) if c[0].fit >= self.config.min_fit and not c[0].fragment]
+        out, used = [], set()
+        for c in candidates:
+            gaps = {i: float(np.linalg.norm(a[0].centre - c[0].centre)) for i, a in enumerate(above) if i not in used}
+            i = min(gaps, key=gaps.get, default=None)
+            seen = above[i][0] if i is not None and gaps[i] < self.config.nudge else None
+            if seen is not None:
+                used.add(i)
+            # Views only shorten a tool by hiding part of it: the longer of two measures of one kind is the truer.
+            longer = seen is not None and seen.category == c[0].category and seen.length > c[0].length
+            out.append((seen, max(c[1], above[i][1])) if longer else c)
+        return out + [a for i, a in enumerate(above) if i not in used]
 
     def tally(self) -> list[str]:
         """What tools the view shows, by family: ["2 wrenches", "1 screwdriver"] (for the report)."""
@@ -300,6 +327,7 @@ class SceneReader:
         if ref.size or most or place:  # chosen by measuring, not by score: measure the kind named (a sibling only scored)
             kinds = categories_of(ref.category)
             candidates = [c for c in candidates if c[0].category in kinds] or candidates
+            candidates = [c for c in candidates if not c[0].fragment] or candidates  # a piece of a tool has no length or place of its own
         # Tools of one kind compare by the length measured (a fitted size is a guess from that length, and a near-miss
         # in it flips the order); tools of several kinds by the catalog size each was fitted to.
         one_kind = len({c[0].category for c in candidates}) == 1

@@ -37,8 +37,9 @@ from workbench_gym.policies.scene_reader import (
     SceneReader,
     check_observation_space,
     observation_view,
+    where,
 )
-from workbench_gym.policies.steps import Plan, Step, describe_step, grounding_phrase, plan_steps
+from workbench_gym.policies.steps import Plan, Step, describe_step, grounding_phrase, plan_steps, spatial, superlative
 from workbench_gym.scenes.catalog import get_category
 from workbench_gym.scenes.zones import Zone, handover_zone
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH, PROPRIO_SLICES
@@ -198,8 +199,12 @@ class VLMPlanner:
             target.attempts += 1
             return pick_at(target.estimate, target.attempts - 1), f"retry {target.attempts - 1} of the {describe(ref)}, {retry_kind(target.attempts - 1)}"
         candidates = self.scene.candidates(ref, second_look=True)
+        if self.config.overhead_check and (ref.size or superlative(ref) or spatial(ref)):
+            candidates = self.scene.measured_from_above(ref, candidates)
         among: list = []
-        if self.asked_about and self.dialog_used:  # the reply answers which of the tools asked about: choose among them
+        if self.asked_about and self.dialog_used and not (superlative(ref) or spatial(ref)):
+            # A size word answers which of the tools asked about: choose among them. An order or place word ("the
+            # leftmost nut") compares every tool its words fit, seen or not when the question was asked.
             among = [c for c in candidates if any(_distance(c[0], e) < self.config.nudge for e in self.asked_about)]
             candidates = among if len(among) >= 2 else candidates
         if not candidates and ref.colour:  # the backend may misjudge a colour: look by kind alone, and ask if that is not enough
@@ -213,6 +218,11 @@ class VLMPlanner:
             chosen = original_of(chosen, relabelled, among) if chosen is not None else None
         else:
             chosen, why = self.scene.resolve(ref, candidates)
+        if chosen is not None and self.config.overhead_check and not self.asked and not (ref.size or superlative(ref) or spatial(ref)):
+            checked = self._check_from_above(ref, chosen, relaxed="relaxed" in self.scene.inputs)
+            if isinstance(checked, Ask):
+                return checked, "asking: " + checked.text
+            chosen, why = checked or (chosen, why)
         if chosen is None:
             if not self.asked:
                 self.asked, self.asked_about = True, self.scene.tied
@@ -223,6 +233,21 @@ class VLMPlanner:
             chosen, why = candidates[0], "the supervisor did not settle it: taking the best candidate"
         self.target = _Target(chosen[0], attempts=1)
         return pick_at(chosen[0]), why
+
+    def _check_from_above(self, ref: ToolReference, chosen: Candidate, relaxed: bool) -> Ask | tuple[Candidate, str] | None:
+        """Check a choice made by score against the overhead view before grasping: another tool there that the words
+        fit as well makes it a question; a choice made by kind alone (no tool of the colour seen in front) gives way to
+        the one tool of that colour seen from above. None when the choice stands."""
+        above = self.scene.seen_from_above(ref)
+        elsewhere = [c for c in above if float(np.linalg.norm(c[0].centre - chosen[0].centre)) >= self.config.nudge]
+        if relaxed and len(above) == 1:
+            return above[0], f"the one {describe(ref)} the overhead view sees (score {above[0][1]:.2f})"
+        if not elsewhere or (relaxed and not above):
+            return None
+        tied = [chosen[0]] + [c[0] for c in elsewhere] if not relaxed else [c[0] for c in above]
+        self.asked, self.asked_about = True, tied
+        seen = ", ".join(where(e) for e in tied[:3])
+        return Ask(fit_text(f"I see {len(tied)} that fit the {describe(ref)}: {seen}. Which one do you mean (which size or place)?"))
 
     def _reply_size_by_kind(self, ref: ToolReference, candidates: list) -> list:
         """Candidates for a reply's size word that no tool seen in the reply's colour is fitted to: add the tools of the

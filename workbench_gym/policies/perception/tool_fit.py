@@ -25,6 +25,7 @@ MAX_FIT_POINTS = 150  # points scored per pose hypothesis
 REFINED_HYPOTHESES = 4  # best coarse poses refined on the grid
 SHORT_WEIGHT = 0.3  # weight of a tool seen shorter than a catalog length, against seen longer
 TRUNCATED = 0.9  # an occluded tool seen shorter than this share of its kind's shortest variant is partly hidden
+FRAGMENT = 0.85  # a tool seen shorter than this share of its kind's shortest variant is a piece of one
 #: Offsets (dx, dy, dyaw) tried around a coarse pose: +-1.5 cm, +-6 degrees.
 _REFINE_GRID = np.stack(np.meshgrid(np.linspace(-0.015, 0.015, 5), np.linspace(-0.015, 0.015, 5), np.radians(np.linspace(-6, 6, 5)), indexing="ij"), -1).reshape(-1, 3)
 
@@ -79,8 +80,17 @@ class ToolEstimate:
     @property
     def truncated(self) -> bool:
         """Whether part of the tool is surely hidden: occluded, and seen shorter than any variant of its kind."""
-        shortest = min(catalog_model(self.category, size)[0] for size in get_category(self.category).sizes)
-        return self.occluded and self.length < TRUNCATED * shortest
+        return self.occluded and self.length < TRUNCATED * self.shortest
+
+    @property
+    def fragment(self) -> bool:
+        """Whether the tool is seen much shorter than any variant of its kind, hidden or not: a piece of one."""
+        return self.length < FRAGMENT * self.shortest
+
+    @property
+    def shortest(self) -> float:
+        """The catalog length of the shortest variant of the fitted kind, metres."""
+        return min(catalog_model(self.category, size)[0] for size in get_category(self.category).sizes)
 
     @property
     def model_length(self) -> float:
