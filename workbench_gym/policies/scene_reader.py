@@ -278,8 +278,8 @@ class SceneReader:
         return sorted(out, key=lambda c: -c[1])
 
     def seen_from_above(self, ref: ToolReference) -> list[Candidate]:
-        """Tools of the kind named that the overhead view sees whole and the phrase fits confidently: what a choice made
-        from the front view is checked against before a grasp commits to it."""
+        """Tools of the kind named that the overhead view sees whole and the phrase fits confidently: what a choice
+        made from the front view is checked against before a grasp commits to it."""
         kinds = categories_of(ref.category)
         return [c for c in self.bench_check(ref)
                 if c[0].category in kinds and c[1] >= self.config.confident and c[0].fit >= self.config.min_fit and not c[0].fragment]

@@ -239,7 +239,7 @@ class VLMPlanner:
         fit as well makes it a question; a choice made by kind alone (no tool of the colour seen in front) gives way to
         the one tool of that colour seen from above. None when the choice stands."""
         above = self.scene.seen_from_above(ref)
-        elsewhere = [c for c in above if float(np.linalg.norm(c[0].centre - chosen[0].centre)) >= self.config.nudge]
+        elsewhere = [c for c in above if float(np.linalg.norm(c[0].centre - chosen[0].centre)) >= self.config.nudge + c[0].centre_slack]
         if relaxed and len(above) == 1:
             return above[0], f"the one {describe(ref)} the overhead view sees (score {above[0][1]:.2f})"
         if not elsewhere or (relaxed and not above):

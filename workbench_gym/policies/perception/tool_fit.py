@@ -93,6 +93,13 @@ class ToolEstimate:
         return min(catalog_model(self.category, size)[0] for size in get_category(self.category).sizes)
 
     @property
+    def centre_slack(self) -> float:
+        """How far the true middle may lie from `centre` along the tool: half of what may be hidden of an occluded
+        tool (up to its kind's longest variant), else 0."""
+        longest = max(catalog_model(self.category, size)[0] for size in get_category(self.category).sizes)
+        return max(longest - self.length, 0.0) / 2 if self.occluded else 0.0
+
+    @property
     def model_length(self) -> float:
         """The fitted variant's catalog length along its long axis, metres."""
         return catalog_model(self.category, self.size)[0]
