@@ -1,8 +1,8 @@
-"""VLM planner decision latency, with and without the second look, uncached and cached, side by side in one run.
+"""VLM planner decision latency, with and without the second look and the overhead check, uncached and cached, in one run.
 
     python benchmarks/planner_latency.py --seeds 1000 --episodes 10 --out benchmarks/results/planner_latency.json
 
-Each variant (second look on, off) plays the same seeds of each task live: the native backend's frame cache is cleared
+Each variant (all looks; no overhead check; front view only) plays the same seeds of each task live: the native backend's frame cache is cleared
 at every episode's start, so a decision pays for the frames it has not seen (**uncached**: what an episode costs).
 Then the same decisions are replayed on the recorded observations with the cache warm (**cached**: the planner's own
 work plus cache lookups). Mean and p95 per decision, and the process's peak resident memory. Develop on seeds below
@@ -39,12 +39,12 @@ def stats(times: list[float]) -> dict:
     return {"mean": round(float(np.mean(times)), 2), "p95": round(float(np.percentile(times, 95)), 2), "decisions": len(times)}
 
 
-def play(task: str, seeds: list[int], backend: NativeBackend, second_look: bool, scale: int = 2) -> tuple[list[float], list[float]]:
+def play(task: str, seeds: list[int], backend: NativeBackend, options: dict, scale: int = 2) -> tuple[list[float], list[float]]:
     """Per-decision ms of live episodes (cache cleared per episode), then of the same decisions replayed cached."""
     env = gym.make(f"workbench_gym/{task}-v0", control_mode="primitive", **ENV_OPTIONS)
     uncached, cached = [], []
     try:
-        planner = make_vlm_planner(env.observation_space, backend, second_look=second_look, second_look_scale=scale)
+        planner = make_vlm_planner(env.observation_space, backend, second_look_scale=scale, **options)
         for seed in seeds:
             obs, _ = env.reset(seed=seed)
             backend._frames.clear()
@@ -81,12 +81,13 @@ def main() -> None:
 
     read_instruction("warm up")  # load the reader before any decision is timed
     start = time.perf_counter()
-    names = {"second_look": True, "front_only": False}
-    play(args.tasks[0], seeds[:1], backend, True)  # warm up torch and the caches of catalog shapes: not timed
+    names = {"second_look": {}, "no_overhead_check": {"overhead_check": False},
+             "front_only": {"second_look": False, "overhead_check": False}}
+    play(args.tasks[0], seeds[:1], backend, {})  # warm up torch and the caches of catalog shapes: not timed
     times = {name: {"uncached": [], "cached": [], "by_task": {}} for name in names}
     for task in args.tasks:  # the variants take turns task by task: both see the machine's load alike
-        for name, second_look in names.items():
-            u, c = play(task, seeds, backend, second_look, args.scale)
+        for name, options in names.items():
+            u, c = play(task, seeds, backend, options, args.scale)
             times[name]["uncached"] += u
             times[name]["cached"] += c
             times[name]["by_task"][task] = {"uncached": stats(u), "cached": stats(c)}
@@ -104,6 +105,8 @@ def main() -> None:
         "variants": variants,
         "second_look_cost": {mode: round(variants["second_look"][mode]["mean"] / variants["front_only"][mode]["mean"], 3)
                              for mode in ("uncached", "cached")},
+        "overhead_check_cost": {mode: round(variants["second_look"][mode]["mean"] / variants["no_overhead_check"][mode]["mean"], 3)
+                                for mode in ("uncached", "cached")},
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "wall_seconds": round(time.perf_counter() - start, 1),
     }

@@ -90,3 +90,11 @@ def test_a_count_is_raised_to_what_the_overhead_view_sees_never_lowered():
     reader.config = PlannerConfig(overhead_check=False)
     assert recount(reader, count, "1") == "1"
     assert np.isclose(reader.inputs["overhead_count"], 0)
+
+
+def test_a_tool_seen_partly_hidden_has_its_middle_known_only_to_within_half_the_hidden_length():
+    """A screwdriver seen 0.17 m long from above with something nearer bordering it may run on for 0.08 m (its kind's
+    longest is 0.25 m): its middle may be 4 cm off, so a tool seen there is no proof of a second one."""
+    hidden = ToolEstimate("flathead_screwdriver", "medium", (0.3, -0.2, 0.75), 0.0, 0.17, 0.01, 1.0, 100, occluded=True)
+    assert 0.035 < hidden.centre_slack < 0.045
+    assert ToolEstimate("flathead_screwdriver", "medium", (0.3, -0.2, 0.75), 0.0, 0.17, 0.01, 1.0, 100).centre_slack == 0.0
