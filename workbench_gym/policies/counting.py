@@ -1,9 +1,10 @@
-"""Counts and yes/no answers read from the front and wrist views together, not from the front view alone.
+"""Counts and yes/no answers read from the front, wrist and overhead views, not from the front view alone.
 
 The backend answers from the front view, where small parts span a few pixels and touching same-colour tools merge.
 When the wrist camera sees the bench, the noun's regions of both views are fused in the bench frame (`perception.fuse`):
 one fused object per tool, so a part only the closer view resolves, or a front region the wrist view splits in two,
-is counted. The answer is never lowered: a view that misses a tool must not take it off the count.
+is counted. With the overhead check on, the whole tools the overhead camera sees are counted too. The answer is never
+lowered: a view that misses a tool must not take it off the count.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ def views_count(reader, phrase: str) -> int | None:
     return len(objects)
 
 
+def overhead_count(reader, reference) -> int:
+    """Whole tools the phrase names that the overhead view sees (pieces of tools left out)."""
+    return len([c for c in reader.bench_check(reference, all_candidates=True) if c[1] >= COUNT_SCORE and not c[0].fragment])
+
+
 def recount(reader, task: StructuredTask, answer: str) -> str:
     """The backend's answer to a count or existence question, raised to what both views see together; other answers,
     and answers that are not a bare number or yes/no, unchanged."""
@@ -36,12 +42,11 @@ def recount(reader, task: StructuredTask, answer: str) -> str:
     existing = task.intent == "existence_question" and text == "no"
     if not (counting or existing) or task.reference is None:
         return answer
-    phrase = grounding_phrase(task.reference)
-    seen = views_count(reader, phrase)
-    above = len([c for c in reader.bench_check(task.reference, all_candidates=True) if c[1] >= COUNT_SCORE and not c[0].fragment]) if reader.config.overhead_check else 0
-    reader.inputs["views_count"], reader.inputs["overhead_count"] = seen, above
-    seen = max(seen or 0, above) if (seen is not None or above) else None
-    if seen is None:
+    views = views_count(reader, grounding_phrase(task.reference))
+    above = overhead_count(reader, task.reference) if reader.config.overhead_check else 0
+    reader.inputs["views_count"], reader.inputs["overhead_count"] = views, above
+    seen = max(views or 0, above)
+    if not seen:
         return answer
     if counting:
         return str(max(int(text), seen))

@@ -44,7 +44,7 @@ from workbench_gym.policies.perception import (
     view_bench_height,
 )
 from workbench_gym.policies.perception.regions import OCCLUSION_GAP, occluded
-from workbench_gym.policies.steps import SLOT_QUESTIONS, grounding_phrase, known, spatial, superlative
+from workbench_gym.policies.steps import SLOT_QUESTIONS, grounding_phrase, known, measured, spatial, superlative
 from workbench_gym.scenes.catalog import CONTAINERS, TOOLS, get_category
 from workbench_gym.scenes.zones import Zone, handover_zone
 
@@ -54,6 +54,7 @@ from workbench_gym.scenes.zones import Zone, handover_zone
 ENV_OPTIONS = {"obs_mode": "rgbd", "cameras": ("front", "wrist", "overhead"), "image_size": (384, 384)}
 CAMERA_KEYS = ("rgb", "depth", "intrinsics", "extrinsics")  # all a planner may read of a camera
 PRIVILEGED_KEYS = ("objects", "goal")  # state-mode observation keys: simulator poses and goals
+SECOND_CAMERA = "wrist"
 FINAL_CAMERA = "overhead"  # the look before Done: the whole bench from above, nothing hidden behind a bin or beside a tool
 
 Candidate = tuple[ToolEstimate, float]  # a fitted tool and the backend's score for the phrase
@@ -75,8 +76,7 @@ class PlannerConfig:
     place_clearance: float = 0.015  # metres above the floor a placed tool is released
     second_look: bool = True  # fuse the wrist camera's view with the front one when the choice is close
     close_ratio: float = 0.75  # a rival scoring this share of the best candidate's score makes the choice close
-    second_camera: str = "wrist"  # the camera of the second look
-    second_look_scale: int = 2  # the second view is read at 1/scale resolution (the wrist's still resolves 2 mm at half size)
+    second_look_scale: int = 2  # the wrist view is read at 1/scale resolution (it still resolves 2 mm at half size)
     final_look: bool = True  # before a move-every step is done, look for tools left on the bench from overhead
     overhead_check: bool = True  # check a choice against the overhead view before grasping, and measure with it
 
@@ -130,9 +130,8 @@ class SceneReader:
         self._observation = observation  # the overhead view is read from it only for a look before Done
         cameras = observation.get("cameras", {})
         self.second = None
-        second = self.config.second_camera
-        if self.config.second_look and second != self.config.camera and second in cameras:
-            self.second = decimate(observation_view(observation, second), self.config.second_look_scale)
+        if self.config.second_look and SECOND_CAMERA != self.config.camera and SECOND_CAMERA in cameras:
+            self.second = decimate(observation_view(observation, SECOND_CAMERA), self.config.second_look_scale)
         self.backend_s, self._grounded = 0.0, {}
         if self.bench_z is None:  # the bench does not move: fit its plane once per episode
             self.bench_z = view_bench_height(self.view)
@@ -177,7 +176,7 @@ class SceneReader:
     def close(self, ref: ToolReference, candidates: list[Candidate]) -> bool:
         """Whether a choice among candidates is close enough to look again: none found, lengths or places to compare, a
         rival scoring near the best, or a best candidate partly hidden or poorly fitted."""
-        if not candidates or ref.size or superlative(ref) or spatial(ref):  # lengths or places to compare: every tool counts
+        if not candidates or measured(ref):  # lengths or places to compare: every tool counts
             return True
         ranked = sorted(candidates, key=lambda c: -c[1])
         best = ranked[0]
@@ -230,14 +229,14 @@ class SceneReader:
         lifted = [lift_region(self.view, r, self.bench_z) for r in front_regions]
         lifted_second = [lift_region(self.second, r, self.bench_z) for r in second_regions]
         objects = fuse(self.view, lifted, self.second, lifted_second)
-        if not any(self.second.camera in obj.sources for obj in objects):
+        if not any(SECOND_CAMERA in obj.sources for obj in objects):
             return None
-        pixel = {self.view.camera: pixel_size(self.view), self.second.camera: pixel_size(self.second)}
-        views = ((self.view.camera, front_regions), (self.second.camera, second_regions))
+        pixel = {self.view.camera: pixel_size(self.view), SECOND_CAMERA: pixel_size(self.second)}
+        views = ((self.view.camera, front_regions), (SECOND_CAMERA, second_regions))
         out = []
         for obj in objects:
             only = obj.sources.get(self.view.camera, ())
-            if self.second.camera not in obj.sources and len(only) == 1:
+            if SECOND_CAMERA not in obj.sources and len(only) == 1:
                 if fitted[only[0]] is not None:
                     out.append(fitted[only[0]])
                 continue
@@ -257,7 +256,7 @@ class SceneReader:
         hidden_front = any(front_regions[i].mask is not None and occluded(self.view, np.asarray(front_regions[i].mask, bool), self.bench_z) for i in front)
         if not hidden_front:
             return False
-        wrist = obj.part(self.second.camera)
+        wrist = obj.part(SECOND_CAMERA)
         if wrist is None:
             return True
         seen = sight(self.second, obj.points, OCCLUSION_GAP)

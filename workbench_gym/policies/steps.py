@@ -85,6 +85,11 @@ def spatial(ref: ToolReference) -> str:
     return ref.order if ref.order in ("leftmost", "rightmost") else ref.relation
 
 
+def measured(ref: ToolReference) -> bool:
+    """Whether the reference chooses by measuring (a size, order or place word), not by the backend's score."""
+    return bool(ref.size or superlative(ref) or spatial(ref))
+
+
 def describe_step(step: Step) -> str:
     """A step in words, for the planner's log: "move every screw to the parts tray", "answer 'how many ...?'"."""
     if step.verb in ("answer", "ask"):

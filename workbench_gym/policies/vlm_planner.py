@@ -39,7 +39,7 @@ from workbench_gym.policies.scene_reader import (
     observation_view,
     where,
 )
-from workbench_gym.policies.steps import Plan, Step, describe_step, grounding_phrase, plan_steps, spatial, superlative
+from workbench_gym.policies.steps import Plan, Step, describe_step, grounding_phrase, measured, plan_steps, spatial, superlative
 from workbench_gym.scenes.catalog import get_category
 from workbench_gym.scenes.zones import Zone, handover_zone
 from workbench_gym.sim.robot import MAX_FINGER_WIDTH, PROPRIO_SLICES
@@ -199,7 +199,7 @@ class VLMPlanner:
             target.attempts += 1
             return pick_at(target.estimate, target.attempts - 1), f"retry {target.attempts - 1} of the {describe(ref)}, {retry_kind(target.attempts - 1)}"
         candidates = self.scene.candidates(ref, second_look=True)
-        if self.config.overhead_check and (ref.size or superlative(ref) or spatial(ref)):
+        if self.config.overhead_check and measured(ref):
             candidates = self.scene.measured_from_above(ref, candidates)
         among: list = []
         if self.asked_about and self.dialog_used and not (superlative(ref) or spatial(ref)):
@@ -218,7 +218,7 @@ class VLMPlanner:
             chosen = original_of(chosen, relabelled, among) if chosen is not None else None
         else:
             chosen, why = self.scene.resolve(ref, candidates)
-        if chosen is not None and self.config.overhead_check and not self.asked and not (ref.size or superlative(ref) or spatial(ref)):
+        if chosen is not None and self.config.overhead_check and not self.asked and not measured(ref):
             checked = self._check_from_above(ref, chosen, relaxed="relaxed" in self.scene.inputs)
             if isinstance(checked, Ask):
                 return checked, "asking: " + checked.text
@@ -244,7 +244,7 @@ class VLMPlanner:
             return above[0], f"the one {describe(ref)} the overhead view sees (score {above[0][1]:.2f})"
         if not elsewhere or (relaxed and not above):
             return None
-        tied = [chosen[0]] + [c[0] for c in elsewhere] if not relaxed else [c[0] for c in above]
+        tied = [c[0] for c in above] if relaxed else [chosen[0], *(c[0] for c in elsewhere)]
         self.asked, self.asked_about = True, tied
         seen = ", ".join(where(e) for e in tied[:3])
         return Ask(fit_text(f"I see {len(tied)} that fit the {describe(ref)}: {seen}. Which one do you mean (which size or place)?"))

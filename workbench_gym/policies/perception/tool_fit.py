@@ -90,14 +90,17 @@ class ToolEstimate:
     @property
     def shortest(self) -> float:
         """The catalog length of the shortest variant of the fitted kind, metres."""
-        return min(catalog_model(self.category, size)[0] for size in get_category(self.category).sizes)
+        return min(self._variant_lengths)
 
     @property
     def centre_slack(self) -> float:
         """How far the true middle may lie from `centre` along the tool: half of what may be hidden of an occluded
         tool (up to its kind's longest variant), else 0."""
-        longest = max(catalog_model(self.category, size)[0] for size in get_category(self.category).sizes)
-        return max(longest - self.length, 0.0) / 2 if self.occluded else 0.0
+        return max(max(self._variant_lengths) - self.length, 0.0) / 2 if self.occluded else 0.0
+
+    @property
+    def _variant_lengths(self) -> list[float]:
+        return [catalog_model(self.category, size)[0] for size in get_category(self.category).sizes]
 
     @property
     def model_length(self) -> float:
