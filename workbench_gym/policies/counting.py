@@ -31,7 +31,7 @@ def views_count(reader, phrase: str) -> int | None:
 
 def overhead_count(reader, reference) -> int:
     """Whole tools the phrase names that the overhead view sees (pieces of tools left out)."""
-    return len([c for c in reader.bench_check(reference, all_candidates=True) if c[1] >= COUNT_SCORE and not c[0].fragment])
+    return len([c for c in reader.bench_check(reference, all_candidates=True, record="overhead_check") if c[1] >= COUNT_SCORE and not c[0].fragment])
 
 
 def recount(reader, task: StructuredTask, answer: str) -> str:

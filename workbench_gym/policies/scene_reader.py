@@ -262,9 +262,10 @@ class SceneReader:
         seen = sight(self.second, obj.points, OCCLUSION_GAP)
         return not seen.in_frame.all()
 
-    def bench_check(self, ref: ToolReference, all_candidates: bool = False) -> list[Candidate]:
+    def bench_check(self, ref: ToolReference, all_candidates: bool = False, record: str = "final_look") -> list[Candidate]:
         """Tools on the bench that fit the reference as the overhead camera sees them, fitted from that view alone, best
-        score first: the look before a move-every step is called done. [] when the env does not render that camera."""
+        score first: the look before a move-every step is called done, and the overhead check (logged under `record`).
+        [] when the env does not render that camera."""
         if FINAL_CAMERA not in self._observation.get("cameras", {}):
             return []
         view = observation_view(self._observation, FINAL_CAMERA)  # full resolution: a screw spans ~10 pixels from above
@@ -273,20 +274,20 @@ class SceneReader:
             estimate = fit_tool(view, region, self._fit_as(ref, region.label), self.bench_z)
             if estimate is not None and estimate.top <= self.config.held_height:
                 out.append((estimate, float(region.score)))
-        self.inputs.setdefault("final_look", {})[grounding_phrase(ref)] = {"camera": FINAL_CAMERA, "candidates": len(out)}
+        self.inputs.setdefault(record, {})[grounding_phrase(ref)] = {"camera": FINAL_CAMERA, "candidates": len(out)}
         return sorted(out, key=lambda c: -c[1])
 
     def seen_from_above(self, ref: ToolReference) -> list[Candidate]:
         """Tools of the kind named that the overhead view sees whole and the phrase fits confidently: what a choice
         made from the front view is checked against before a grasp commits to it."""
         kinds = categories_of(ref.category)
-        return [c for c in self.bench_check(ref)
+        return [c for c in self.bench_check(ref, record="overhead_check")
                 if c[0].category in kinds and c[1] >= self.config.confident and c[0].fit >= self.config.min_fit and not c[0].fragment]
 
     def measured_from_above(self, ref: ToolReference, candidates: list[Candidate]) -> list[Candidate]:
         """Candidates to compare by length or place, each as the overhead view measures it where that view sees more
         of the tool, and the tools only that view finds added."""
-        above = [c for c in self.bench_check(ref) if c[0].fit >= self.config.min_fit and not c[0].fragment]
+        above = [c for c in self.bench_check(ref, record="overhead_check") if c[0].fit >= self.config.min_fit and not c[0].fragment]
         out, used = [], set()
         for c in candidates:
             gaps = {i: float(np.linalg.norm(a[0].centre - c[0].centre)) for i, a in enumerate(above) if i not in used}
@@ -367,10 +368,8 @@ class SceneReader:
             return None, f"The {text} I see may be two run together. Which one do you mean (size or place)?"
         if rivals:
             self.tied = [c[0] for c in (best, *rivals)]
-            tied = [best, *rivals][:3]
-            seen = ", ".join(where(c[0]) for c in tied)
-            slot = "size" if len({c[0].size for c in tied}) > 1 else "place"
-            return None, f"I see {1 + len(rivals)} that fit the {text}: {seen}. Which one do you mean (which {slot})?"
+            slot = "size" if len({e.size for e in self.tied[:3]}) > 1 else "place"
+            return None, tie_question(text, self.tied, slot)
         return best, f"best match for the {text} (score {best[1]:.2f}, {best[0].size} {get_category(best[0].category).display})"
 
     # --- zones ------------------------------------------------------------------------------------------
@@ -386,6 +385,12 @@ class SceneReader:
                     return None
                 self.zones[destination] = zone
         return self.zones[destination]
+
+
+def tie_question(text: str, tied: list[ToolEstimate], slot: str) -> str:
+    """The question that asks which of several tools the words mean, naming up to three and the slot that would tell."""
+    seen = ", ".join(where(e) for e in tied[:3])
+    return f"I see {len(tied)} that fit the {text}: {seen}. Which one do you mean (which {slot})?"
 
 
 def where(estimate: ToolEstimate) -> str:

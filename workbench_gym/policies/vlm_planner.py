@@ -37,7 +37,7 @@ from workbench_gym.policies.scene_reader import (
     SceneReader,
     check_observation_space,
     observation_view,
-    where,
+    tie_question,
 )
 from workbench_gym.policies.steps import Plan, Step, describe_step, grounding_phrase, measured, plan_steps, spatial, superlative
 from workbench_gym.scenes.catalog import get_category
@@ -207,7 +207,8 @@ class VLMPlanner:
             # leftmost nut") compares every tool its words fit, seen or not when the question was asked.
             among = [c for c in candidates if any(_distance(c[0], e) < self.config.nudge for e in self.asked_about)]
             candidates = among if len(among) >= 2 else candidates
-        if not candidates and ref.colour:  # the backend may misjudge a colour: look by kind alone, and ask if that is not enough
+        relaxed = not candidates and bool(ref.colour)
+        if relaxed:  # the backend may misjudge a colour: look by kind alone, and ask if that is not enough
             candidates = self.scene.candidates(replace(ref, colour=""), second_look=True)
             self.scene.inputs["relaxed"] = f"nothing {ref.colour} scored; grounded {grounding_phrase(replace(ref, colour=''))!r} alone"
         elif self.dialog_used and len(among) < 2:
@@ -219,7 +220,7 @@ class VLMPlanner:
         else:
             chosen, why = self.scene.resolve(ref, candidates)
         if chosen is not None and self.config.overhead_check and not self.asked and not measured(ref):
-            checked = self._check_from_above(ref, chosen, relaxed="relaxed" in self.scene.inputs)
+            checked = self._check_from_above(ref, chosen, relaxed)
             if isinstance(checked, Ask):
                 return checked, "asking: " + checked.text
             chosen, why = checked or (chosen, why)
@@ -242,12 +243,11 @@ class VLMPlanner:
         elsewhere = [c for c in above if float(np.linalg.norm(c[0].centre - chosen[0].centre)) >= self.config.nudge + c[0].centre_slack]
         if relaxed and len(above) == 1:
             return above[0], f"the one {describe(ref)} the overhead view sees (score {above[0][1]:.2f})"
-        if not elsewhere or (relaxed and not above):
+        if not elsewhere:
             return None
         tied = [c[0] for c in above] if relaxed else [chosen[0], *(c[0] for c in elsewhere)]
         self.asked, self.asked_about = True, tied
-        seen = ", ".join(where(e) for e in tied[:3])
-        return Ask(fit_text(f"I see {len(tied)} that fit the {describe(ref)}: {seen}. Which one do you mean (which size or place)?"))
+        return Ask(fit_text(tie_question(describe(ref), tied, "size or place")))
 
     def _reply_size_by_kind(self, ref: ToolReference, candidates: list) -> list:
         """Candidates for a reply's size word that no tool seen in the reply's colour is fitted to: add the tools of the
