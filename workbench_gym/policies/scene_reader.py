@@ -41,6 +41,7 @@ from workbench_gym.policies.perception import (
     project,
     sight,
     size_misfit,
+    standing_at,
     view_bench_height,
 )
 from workbench_gym.policies.perception.regions import OCCLUSION_GAP, occluded
@@ -79,6 +80,7 @@ class PlannerConfig:
     second_look_scale: int = 2  # the wrist view is read at 1/scale resolution (it still resolves 2 mm at half size)
     final_look: bool = True  # before a move-every step is done, look for tools left on the bench from overhead
     overhead_check: bool = True  # check a choice against the overhead view before grasping, and measure with it
+    remember: bool = True  # a move-every step is not done while a tool it saw, unmoved, may still lie where it was
 
 
 def observation_view(observation: dict[str, Any], camera: str) -> View:
@@ -266,9 +268,9 @@ class SceneReader:
         """Tools on the bench that fit the reference as the overhead camera sees them, fitted from that view alone, best
         score first: the look before a move-every step is called done, and the overhead check (logged under `record`).
         [] when the env does not render that camera."""
-        if FINAL_CAMERA not in self._observation.get("cameras", {}):
+        view = self._overhead()  # full resolution: a screw spans ~10 pixels from above
+        if view is None:
             return []
-        view = observation_view(self._observation, FINAL_CAMERA)  # full resolution: a screw spans ~10 pixels from above
         out = []
         for region in self._regions(view, ref, all_candidates, None):
             estimate = fit_tool(view, region, self._fit_as(ref, region.label), self.bench_z)
@@ -380,11 +382,38 @@ class SceneReader:
                 self.zones[destination] = handover_zone(self.bench_z)
             else:
                 regions = [r for r in self.ground(destination) if r.score >= self.config.min_score and (not r.label or r.label in CONTAINERS)]
-                zone = fit_zone(self.view, regions[0], self.bench_z, destination, tray="tray" in destination) if regions else None
+                # Best scored first; a container another destination was fitted to is not this one (the arm may hide
+                # the one meant, so that "the middle bin" scores best on a neighbour).
+                fitted = (fit_zone(self.view, r, self.bench_z, destination, tray="tray" in destination) for r in regions)
+                zone = next((z for z in fitted if z is not None and not any(o.contains((*z.center, o.floor_z)) for o in self.zones.values())), None)
                 if zone is None:
                     return None
                 self.zones[destination] = zone
         return self.zones[destination]
+
+    def still_lies(self, ref: ToolReference, estimate: ToolEstimate, seen: int = 1) -> bool:
+        """Whether a tool the reference fitted in `seen` earlier decisions may still lie where it was: fewer views read
+        what lies there now as another kind of tool, and the front or overhead view sees something standing along its
+        long axis, or neither sees the bare bench there (the arm may hide the spot from both)."""
+        axis = estimate.rotation[:2, 0] * estimate.length / 2
+        points = np.array([[*(estimate.centre + t * axis), self.bench_z] for t in np.linspace(-0.8, 0.8, 5)])
+        views = [v for v in (self.view, self._overhead()) if v is not None]
+        if sum(self._other_kind(view, ref, estimate) for view in views) >= seen:
+            return False  # read as another kind now by as many views as decisions that read it as this one
+        sights = [standing_at(view, points, self.bench_z) for view in views]
+        return any((s == 1).any() for s in sights) or not any((s == 0).sum() > len(points) // 2 for s in sights)
+
+    def _overhead(self) -> View | None:
+        return observation_view(self._observation, FINAL_CAMERA) if FINAL_CAMERA in self._observation.get("cameras", {}) else None
+
+    def _other_kind(self, view: View, ref: ToolReference, estimate: ToolEstimate) -> bool:
+        """Whether the tightest region of the reference's grounding around the tool's centre is labelled a tool of
+        another family than the reference allows."""
+        col, row = project(view, np.array([[*estimate.centre, self.bench_z]]))[0]
+        boxes = [r for r in self.ground(grounding_phrase(ref), view) if r.box[0] <= col <= r.box[2] and r.box[1] <= row <= r.box[3]]
+        label = min(boxes, key=lambda r: (r.box[2] - r.box[0]) * (r.box[3] - r.box[1])).label if boxes else ""
+        families = {get_category(c).family for c in categories_of(ref.category) or TOOLS}
+        return label in TOOLS and get_category(label).family not in families
 
 
 def tie_question(text: str, tied: list[ToolEstimate], slot: str) -> str:

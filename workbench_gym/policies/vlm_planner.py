@@ -56,6 +56,7 @@ class _Target:
 
     estimate: ToolEstimate
     attempts: int = 0
+    remembered: bool = False  # chosen from what the step saw earlier, not from this decision's views
 
 
 class VLMPlanner:
@@ -80,6 +81,7 @@ class VLMPlanner:
         self.last: HighLevelAction | None = None
         self._noted = True  # whether the last action's outcome has been looked at
         self.done_targets: list[np.ndarray] = []  # where tools of an "every" step ended up or were given up on
+        self.to_move: list[tuple[ToolEstimate, int]] = []  # tools an "every" step saw (and how often), not yet moved or given up on
         self.placed: dict[str, int] = {}  # tools put into each zone, for the next slot
         self._gripper_yaw, self._place_failures = 0.0, 0
         self._carry = (np.zeros(2), 0.0)  # held tool's middle relative to the grasp point, and the hand's yaw then
@@ -103,6 +105,9 @@ class VLMPlanner:
             self.plan = self._make_plan()
             self.scene.inputs["task"] = self.plan.task.to_dict()
             self.log.events.append(f"Read the instruction as {self.plan.kind}: " + "; ".join(describe_step(s) for s in self.plan.steps))
+            for step in self.plan.steps:  # containers are found while the arm is at home, hiding none of them
+                if step.destination:
+                    self.scene.zone(step.destination)
         action, reason = self._decide(holding, dialog)
         self.last, self._noted = action, False
         self.log.record(action, reason, self.scene.inputs, time.perf_counter() - start, self.scene.backend_s)
@@ -158,7 +163,7 @@ class VLMPlanner:
             if decided is not None:
                 return decided
             self.step_index += 1
-            self.reference, self.target, self.asked_about = None, None, []
+            self.reference, self.target, self.asked_about, self.to_move = None, None, [], []
         return Done(), "every step of the plan is done"
 
     def _step_action(self, step: Step, dialog: str) -> tuple[HighLevelAction, str] | None:
@@ -266,8 +271,12 @@ class VLMPlanner:
         zone = self.scene.zone(destination) if destination else None
         one = describe(replace(self.reference, every=False))
         left = self._still_out(self.scene.candidates(self.reference), zone)
+        self._remember(left)
         if not left and self.config.final_look:  # about to call the step done: look over the whole bench from above first
             left = self._still_out(self.scene.bench_check(self.reference), zone)
+        remembered = not left and self.config.remember
+        if remembered:  # nor seen from above: a tool seen earlier that the views still show lying there (hidden by the arm, or read as another kind)
+            left = [(e, 0.0) for e, seen in self.to_move if self._still_out([(e, 0.0)], zone) and self.scene.still_lies(self.reference, e, seen)]
         target = self.target
         if target is not None and target.attempts:
             near = [c for c in left if _distance(c[0], target.estimate) < self.config.nudge]
@@ -276,15 +285,28 @@ class VLMPlanner:
                 return pick_at(target.estimate, target.attempts - 1), f"retry {target.attempts - 1} on a {one}, {retry_kind(target.attempts - 1)}"
             if near:
                 self.done_targets.append(target.estimate.xy)
+                self._forget(target.estimate)
                 self.log.events.append(f"Gave up on a {one} at {np.round(target.estimate.xy, 2).tolist()}")
                 left = [c for c in left if c is not near[0]]
         if not left:
             return None
         best = max(left, key=lambda c: c[1])[0]
-        self.target = _Target(best, attempts=1)
+        self.target = _Target(best, attempts=1, remembered=remembered)
+        if remembered:
+            return pick_at(best), f"a {one} seen earlier still lies at {np.round(best.xy, 2).tolist()}, unseen now"
         family = get_category(best.category).family
         word = vocabulary().family_words.get(family, "tool")
         return pick_at(best), f"{len(left)} {word if len(left) == 1 else plural(word)} left to move to the {destination or 'container'}"
+
+    def _remember(self, candidates: list[Candidate]) -> None:
+        """Add what an every-step sees to what it has to move: a tool seen again replaces its earlier estimate."""
+        for estimate, _ in candidates:
+            seen = 1 + sum(n for e, n in self.to_move if _distance(e, estimate) < self.config.same_place)
+            self._forget(estimate)
+            self.to_move.append((estimate, seen))
+
+    def _forget(self, estimate: ToolEstimate) -> None:
+        self.to_move = [(e, n) for e, n in self.to_move if _distance(e, estimate) >= self.config.same_place]
 
     def _still_out(self, candidates: list[Candidate], zone: Zone | None) -> list[Candidate]:
         """The candidates an every-step has still to move: not in its zone, not where a tool was put or given up on."""
@@ -296,12 +318,16 @@ class VLMPlanner:
         aimed = self.target.estimate
         name = f"{aimed.size} {get_category(aimed.category).display}"
         if not holding:
+            if self.target.remembered:  # one try at a tool the views no longer show: nothing came up, so it is gone
+                self._forget(aimed)
+                self.done_targets.append(aimed.xy)
             return f"The grasp of the {name} came up empty (attempt {self.target.attempts})"
         around = self.scene.candidates(ToolReference(aimed.category), all_candidates=True, near=(aimed.xy, self.config.same_place))
         if any(e.category == aimed.category and _distance(e, aimed) < self.config.same_place for e, _ in around):
             self.holding = None  # a neighbour came up instead
             return f"The {name} still lies where it was: a neighbour came up instead"
         self.holding = aimed
+        self._forget(aimed)
         # The tool hangs from the hand as it lay: remember where its middle is relative to the grasp point.
         self._carry = (aimed.centre - np.asarray(self.last.pose[:2]), self._gripper_yaw)
         return f"Picked the {name}"

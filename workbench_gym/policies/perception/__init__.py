@@ -15,7 +15,7 @@ state or imports `envs`. Each module holds one job:
 """
 
 from workbench_gym.policies.perception.bench import bench_height, view_bench_height
-from workbench_gym.policies.perception.camera import backproject, bench_area, decimate, pixel_size, project, sight, view_points
+from workbench_gym.policies.perception.camera import backproject, bench_area, decimate, pixel_size, project, sight, standing_at, view_points
 from workbench_gym.policies.perception.fusion import FusedRegion, FusionConfig, fuse
 from workbench_gym.policies.perception.proposals import FrameAnalysis, Proposal, ProposalConfig, analyse, propose
 from workbench_gym.policies.perception.regions import LiftedRegion, lift_mask, lift_proposals, lift_region, occluded
@@ -25,6 +25,6 @@ from workbench_gym.policies.perception.zone_fit import fit_zone, zone_of_points
 __all__ = [
     "FrameAnalysis", "FusedRegion", "FusionConfig", "LiftedRegion", "Proposal", "ProposalConfig", "ToolEstimate", "analyse",
     "backproject", "bench_area", "bench_height", "decimate", "fit_points", "fit_tool", "fit_zone", "fuse", "lift_mask",
-    "lift_proposals", "lift_region", "occluded", "pixel_size", "project", "propose", "sight", "size_misfit", "view_bench_height", "view_points",
+    "lift_proposals", "lift_region", "occluded", "pixel_size", "project", "propose", "sight", "size_misfit", "standing_at", "view_bench_height", "view_points",
     "zone_of_points",
 ]

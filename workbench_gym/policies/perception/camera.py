@@ -92,6 +92,22 @@ def sight(view: View, points: np.ndarray, gap: float) -> Sight:
         return Sight(in_frame, rows, cols, seen < z - gap, seen > z + gap)
 
 
+def standing_at(view: View, points: np.ndarray, bench_z: float, reach: float = 0.03, rise: float = 0.003) -> np.ndarray:
+    """Per world point (N, 3) on the bench, what the view sees there: 1 something standing on it (the surface its ray
+    meets lies within `reach` of the point, more than `rise` above the bench), 0 the bare bench, -1 it cannot tell
+    (out of frame, or something farther off stands in the way)."""
+    points = np.asarray(points, np.float64)
+    seen = sight(view, points, 0.0)
+    out = np.full(len(points), -1, np.int8)
+    if not seen.in_frame.any():
+        return out
+    surface = view_points(view, seen.rows[seen.in_frame], seen.cols[seen.in_frame])
+    off = np.linalg.norm(surface[:, :2] - points[seen.in_frame, :2], axis=1)
+    raised = surface[:, 2] > bench_z + rise
+    out[seen.in_frame] = np.where(raised & (off < reach), 1, np.where(~raised & (off < reach / 3), 0, -1))
+    return out
+
+
 def pixel_size(view: View) -> float:
     """One pixel's width, metres, at the view's median depth (what the pixel grid adds to a measured length)."""
     return float(np.median(view.depth[view.depth > 0]) / view.intrinsics[0, 0])
