@@ -22,9 +22,13 @@ class FrontBlindBackend(ScriptedBackend):
         super().__init__(env)
         self.hidden = hidden
 
+    def hides(self, view) -> bool:
+        """Whether this view misses the hidden tool."""
+        return view.camera != FINAL_CAMERA
+
     def ground(self, view, phrase):
         regions = super().ground(view, phrase)
-        if view.camera == FINAL_CAMERA:
+        if not self.hides(view):
             return regions
         hidden = self._segmentation(view) == self.env.world.instance_ids[self.hidden]
         return [r for r in regions if not (np.asarray(r.mask, bool) & hidden).any()]

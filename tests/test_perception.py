@@ -80,12 +80,16 @@ def test_sight_tells_hidden_from_seen_and_seen_past():
 
 
 def test_standing_at_tells_a_tool_from_the_bare_bench_and_from_a_hidden_spot():
-    """On a bar lying on the bench the front view sees something standing; beside it, the bare bench; behind a tall box
-    (something farther off in the way) and behind the camera, it cannot tell."""
+    """On a bar lying on the bench the front view sees something lying; beside it, the bare bench; behind a tall box
+    (something in the line of sight, away from the point), behind the camera, or under a hand hovering above the bench
+    (from overhead), it cannot tell."""
     boxes = [bar(1, (0.45, 0.2), 0.0, 0.2), Box((0.6, 0.0), 0.0, (0.02, 0.1), BENCH_Z, BENCH_Z + 0.1, (30, 160, 40), 0)]
     view, _ = render(boxes, size=256, **FRONT)
     points = np.array([[0.45, 0.2, BENCH_Z], [0.50, 0.2, BENCH_Z], [0.45, -0.25, BENCH_Z], [0.5, 0.0, BENCH_Z], [3.0, 0.0, BENCH_Z]])
     assert perception.standing_at(view, points, BENCH_Z).tolist() == [1, 1, 0, -1, -1]
+    hovering = Box((0.45, -0.25), 0.0, (0.03, 0.03), BENCH_Z + 0.08, BENCH_Z + 0.12, (250, 250, 250), 2)  # a hand above the bench
+    view, _ = render([hovering], size=256, eye=(0.45, 0.0, 1.6), target=(0.45, 0.0, 0.75), up=(1.0, 0.0, 0.0), camera="overhead")
+    assert perception.standing_at(view, points[2:3], BENCH_Z).tolist() == [-1]  # not something lying there
 
 
 def test_a_decimated_view_lifts_its_pixels_to_the_same_points():

@@ -385,22 +385,26 @@ class SceneReader:
                 # Best scored first; a container another destination was fitted to is not this one (the arm may hide
                 # the one meant, so that "the middle bin" scores best on a neighbour).
                 fitted = (fit_zone(self.view, r, self.bench_z, destination, tray="tray" in destination) for r in regions)
-                zone = next((z for z in fitted if z is not None and not any(o.contains((*z.center, o.floor_z)) for o in self.zones.values())), None)
+                zone = next((z for z in fitted if z is not None and not any(_same_place(z, o) for o in self.zones.values())), None)
                 if zone is None:
                     return None
                 self.zones[destination] = zone
         return self.zones[destination]
 
-    def still_lies(self, ref: ToolReference, estimate: ToolEstimate, seen: int = 1) -> bool:
-        """Whether a tool the reference fitted in `seen` earlier decisions may still lie where it was: fewer views read
-        what lies there now as another kind of tool, and the front or overhead view sees something standing along its
-        long axis, or neither sees the bare bench there (the arm may hide the spot from both)."""
+    def still_lies(self, ref: ToolReference, estimate: ToolEstimate, seen: int) -> bool:
+        """Whether a tool the reference fitted in `seen` earlier decisions may still lie where it was.
+
+        Not when as many views read what lies there now as another kind of tool as decisions read it as this one (a
+        tool seen as this kind three times or more is not ruled out this way). Else yes when the front or overhead view
+        sees something lying along its long axis (a screw covers one or two of the points), or when neither sees bare
+        bench at most of them (the arm may hide the spot from both).
+        """
         axis = estimate.rotation[:2, 0] * estimate.length / 2
         points = np.array([[*(estimate.centre + t * axis), self.bench_z] for t in np.linspace(-0.8, 0.8, 5)])
-        views = [v for v in (self.view, self._overhead()) if v is not None]
+        views = list({v.camera: v for v in (self.view, self._overhead()) if v is not None}.values())
         if sum(self._other_kind(view, ref, estimate) for view in views) >= seen:
-            return False  # read as another kind now by as many views as decisions that read it as this one
-        sights = [standing_at(view, points, self.bench_z) for view in views]
+            return False
+        sights = [standing_at(view, points, self.bench_z, height=self.config.held_height) for view in views]
         return any((s == 1).any() for s in sights) or not any((s == 0).sum() > len(points) // 2 for s in sights)
 
     def _overhead(self) -> View | None:
@@ -414,6 +418,11 @@ class SceneReader:
         label = min(boxes, key=lambda r: (r.box[2] - r.box[0]) * (r.box[3] - r.box[1])).label if boxes else ""
         families = {get_category(c).family for c in categories_of(ref.category) or TOOLS}
         return label in TOOLS and get_category(label).family not in families
+
+
+def _same_place(zone: Zone, other: Zone) -> bool:
+    """Whether two fitted zones are one container: either's centre lies in the other."""
+    return zone.contains((*other.center, zone.floor_z)) or other.contains((*zone.center, other.floor_z))
 
 
 def tie_question(text: str, tied: list[ToolEstimate], slot: str) -> str:

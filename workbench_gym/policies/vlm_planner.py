@@ -186,7 +186,7 @@ class VLMPlanner:
         if dialog and dialog != self.dialog_used:  # the supervisor answered: their words refine the reference
             self.dialog_used = dialog
             self.reference = self.scene.timed(read_reply, dialog, self.reference or step.target)
-            self.target = None
+            self.target, self.to_move = None, []
             self.log.events.append(f"The supervisor said {dialog!r}")
         self.reference = self.reference or step.target
         return self._next_of_every(step) if step.every else self._next_pick()
@@ -271,7 +271,8 @@ class VLMPlanner:
         zone = self.scene.zone(destination) if destination else None
         one = describe(replace(self.reference, every=False))
         left = self._still_out(self.scene.candidates(self.reference), zone)
-        self._remember(left)
+        if self.config.remember:
+            self._remember(left)
         if not left and self.config.final_look:  # about to call the step done: look over the whole bench from above first
             left = self._still_out(self.scene.bench_check(self.reference), zone)
         remembered = not left and self.config.remember
@@ -301,12 +302,18 @@ class VLMPlanner:
     def _remember(self, candidates: list[Candidate]) -> None:
         """Add what an every-step sees to what it has to move: a tool seen again replaces its earlier estimate."""
         for estimate, _ in candidates:
-            seen = 1 + sum(n for e, n in self.to_move if _distance(e, estimate) < self.config.same_place)
+            seen = 1 + sum(n for e, n in self.to_move if self._same_tool(e, estimate))
             self._forget(estimate)
             self.to_move.append((estimate, seen))
 
     def _forget(self, estimate: ToolEstimate) -> None:
-        self.to_move = [(e, n) for e, n in self.to_move if _distance(e, estimate) >= self.config.same_place]
+        self.to_move = [(e, n) for e, n in self.to_move if not self._same_tool(e, estimate)]
+
+    def _same_tool(self, a: ToolEstimate, b: ToolEstimate) -> bool:
+        """Whether two sightings are one tool: their middles (steadier than the fitted origin when the arm hides part
+        of it) within half its length, at least `same_place` (screws lie closer together) and at most `nudge`."""
+        within = min(self.config.nudge, max(self.config.same_place, b.length / 2))
+        return float(np.linalg.norm(a.centre - b.centre)) < within
 
     def _still_out(self, candidates: list[Candidate], zone: Zone | None) -> list[Candidate]:
         """The candidates an every-step has still to move: not in its zone, not where a tool was put or given up on."""
@@ -318,9 +325,8 @@ class VLMPlanner:
         aimed = self.target.estimate
         name = f"{aimed.size} {get_category(aimed.category).display}"
         if not holding:
-            if self.target.remembered:  # one try at a tool the views no longer show: nothing came up, so it is gone
+            if self.target.remembered:  # one try at a tool the views no longer show; a view that finds it again brings it back
                 self._forget(aimed)
-                self.done_targets.append(aimed.xy)
             return f"The grasp of the {name} came up empty (attempt {self.target.attempts})"
         around = self.scene.candidates(ToolReference(aimed.category), all_candidates=True, near=(aimed.xy, self.config.same_place))
         if any(e.category == aimed.category and _distance(e, aimed) < self.config.same_place for e, _ in around):

@@ -92,10 +92,10 @@ def sight(view: View, points: np.ndarray, gap: float) -> Sight:
         return Sight(in_frame, rows, cols, seen < z - gap, seen > z + gap)
 
 
-def standing_at(view: View, points: np.ndarray, bench_z: float, reach: float = 0.03, rise: float = 0.003) -> np.ndarray:
-    """Per world point (N, 3) on the bench, what the view sees there: 1 something standing on it (the surface its ray
-    meets lies within `reach` of the point, more than `rise` above the bench), 0 the bare bench, -1 it cannot tell
-    (out of frame, or something farther off stands in the way)."""
+def standing_at(view: View, points: np.ndarray, bench_z: float, height: float = 0.05, reach: float = 0.03, rise: float = 0.003) -> np.ndarray:
+    """Per world point (N, 3) on the bench, what the view sees there: 1 something lying on it (the surface its ray
+    meets lies within `reach` of the point, between `rise` and `height` above the bench), 0 the bare bench, -1 it
+    cannot tell (out of frame, something in the line of sight away from the point, or something hovering above it)."""
     points = np.asarray(points, np.float64)
     seen = sight(view, points, 0.0)
     out = np.full(len(points), -1, np.int8)
@@ -103,8 +103,9 @@ def standing_at(view: View, points: np.ndarray, bench_z: float, reach: float = 0
         return out
     surface = view_points(view, seen.rows[seen.in_frame], seen.cols[seen.in_frame])
     off = np.linalg.norm(surface[:, :2] - points[seen.in_frame, :2], axis=1)
-    raised = surface[:, 2] > bench_z + rise
-    out[seen.in_frame] = np.where(raised & (off < reach), 1, np.where(~raised & (off < reach / 3), 0, -1))
+    above = surface[:, 2] - bench_z
+    lying = (above > rise) & (above <= height) & (off < reach)
+    out[seen.in_frame] = np.where(lying, 1, np.where((above <= rise) & (off < reach / 3), 0, -1))
     return out
 
 
