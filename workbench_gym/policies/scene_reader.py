@@ -189,7 +189,7 @@ class SceneReader:
     def _regions(self, view: View, ref: ToolReference, all_candidates: bool, near) -> list[Region]:
         """The backend's regions of a view for the reference's phrase that may be a tool it means."""
         categories = categories_of(ref.category) or tuple(TOOLS)
-        families = {get_category(c).family for c in categories}
+        families = _families(categories)
         window = _disc_box(view, near[0], near[1], self.bench_z) if near is not None else None
         out = []
         for region in self.ground(grounding_phrase(ref), view):
@@ -416,8 +416,11 @@ class SceneReader:
         col, row = project(view, np.array([[*estimate.centre, self.bench_z]]))[0]
         boxes = [r for r in self.ground(grounding_phrase(ref), view) if r.box[0] <= col <= r.box[2] and r.box[1] <= row <= r.box[3]]
         label = min(boxes, key=lambda r: (r.box[2] - r.box[0]) * (r.box[3] - r.box[1])).label if boxes else ""
-        families = {get_category(c).family for c in categories_of(ref.category) or TOOLS}
-        return label in TOOLS and get_category(label).family not in families
+        return label in TOOLS and get_category(label).family not in _families(categories_of(ref.category) or tuple(TOOLS))
+
+
+def _families(categories) -> set[str]:
+    return {get_category(c).family for c in categories}
 
 
 def _same_place(zone: Zone, other: Zone) -> bool:
