@@ -124,6 +124,7 @@ class SceneReader:
         self.backend_s = 0.0
         self.inputs: dict = {}
         self._grounded: dict[tuple[str, str], list[Region]] = {}
+        self._pixels: dict[str, float] = {}  # camera -> pixel width on the bench, this decision
         self.tied: list[ToolEstimate] = []  # the tools the last `resolve` could not choose between (what a question asks about)
 
     def look(self, observation: dict[str, Any]) -> View:
@@ -134,10 +135,16 @@ class SceneReader:
         self.second = None
         if self.config.second_look and SECOND_CAMERA != self.config.camera and SECOND_CAMERA in cameras:
             self.second = decimate(observation_view(observation, SECOND_CAMERA), self.config.second_look_scale)
-        self.backend_s, self._grounded = 0.0, {}
+        self.backend_s, self._grounded, self._pixels = 0.0, {}, {}
         if self.bench_z is None:  # the bench does not move: fit its plane once per episode
             self.bench_z = view_bench_height(self.view)
         return self.view
+
+    def _pixel(self, view: View) -> float:
+        """A view's `pixel_size`, once per camera and decision (a median over the whole frame: each fit needs it)."""
+        if view.camera not in self._pixels:
+            self._pixels[view.camera] = pixel_size(view)
+        return self._pixels[view.camera]
 
     def timed(self, fn, *args):
         """Call a backend (or reader) function, adding its time to the decision's backend time."""
@@ -211,7 +218,7 @@ class SceneReader:
         """Each region fitted to a catalog tool on the bench, in order; None for one too small or in the gripper."""
         out = []
         for region in regions:
-            estimate = fit_tool(self.view, region, self._fit_as(ref, region.label), self.bench_z)
+            estimate = fit_tool(self.view, region, self._fit_as(ref, region.label), self.bench_z, self._pixel(self.view))
             out.append((estimate, float(region.score)) if estimate is not None and estimate.top <= self.config.held_height else None)
         return out
 
@@ -233,7 +240,7 @@ class SceneReader:
         objects = fuse(self.view, lifted, self.second, lifted_second)
         if not any(SECOND_CAMERA in obj.sources for obj in objects):
             return None
-        pixel = {self.view.camera: pixel_size(self.view), SECOND_CAMERA: pixel_size(self.second)}
+        pixel = {self.view.camera: self._pixel(self.view), SECOND_CAMERA: self._pixel(self.second)}
         views = ((self.view.camera, front_regions), (SECOND_CAMERA, second_regions))
         out = []
         for obj in objects:
@@ -273,7 +280,7 @@ class SceneReader:
             return []
         out = []
         for region in self._regions(view, ref, all_candidates, None):
-            estimate = fit_tool(view, region, self._fit_as(ref, region.label), self.bench_z)
+            estimate = fit_tool(view, region, self._fit_as(ref, region.label), self.bench_z, self._pixel(view))
             if estimate is not None and estimate.top <= self.config.held_height:
                 out.append((estimate, float(region.score)))
         self.inputs.setdefault(record, {})[grounding_phrase(ref)] = {"camera": FINAL_CAMERA, "candidates": len(out)}

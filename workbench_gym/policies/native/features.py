@@ -18,20 +18,25 @@ _HEIGHT_SCALE = 0.05  # metres to a unit-ish channel
 _PAD = 0.2  # of the box side, each way: a little context around the object
 
 
-def crop(rgb: np.ndarray, height: np.ndarray, proposal: Proposal) -> np.ndarray:
-    """(CROP_CHANNELS, CROP, CROP) float32 crop of one proposal."""
-    x0, y0, x1, y1 = proposal.box
-    side = max(x1 - x0, y1 - y0) * (1 + 2 * _PAD) + 2
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    steps = (np.arange(CROP) + 0.5) / CROP - 0.5
-    h, w = proposal.mask.shape
-    cols = np.clip((cx + steps * side).astype(np.int64), 0, w - 1)
-    rows = np.clip((cy + steps * side).astype(np.int64), 0, h - 1)
-    grid = np.ix_(rows, cols)
-    out = np.empty((CROP_CHANNELS, CROP, CROP), np.float32)
-    out[:3] = rgb[grid].transpose(2, 0, 1) / 255.0
-    out[3] = np.clip(height[grid], -0.01, 0.15) / _HEIGHT_SCALE
-    out[4] = proposal.mask[grid]
+_STEPS = (np.arange(CROP) + 0.5) / CROP - 0.5  # sample positions across a crop, in crop sides
+
+
+def crops(rgb: np.ndarray, height: np.ndarray, proposals: list[Proposal]) -> np.ndarray:
+    """(N, CROP_CHANNELS, CROP, CROP) float32 crops of proposals. Pixels are gathered by flat index with `np.take`,
+    once per channel for all crops: numpy's 2-D fancy indexing costs ~5x more per crop."""
+    h, w = rgb.shape[:2]
+    boxes = np.array([p.box for p in proposals], np.float64).reshape(-1, 4)
+    side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) * (1 + 2 * _PAD) + 2
+    cols = ((boxes[:, 0] + boxes[:, 2]) / 2)[:, None] + _STEPS * side[:, None]
+    rows = ((boxes[:, 1] + boxes[:, 3]) / 2)[:, None] + _STEPS * side[:, None]
+    cols = np.minimum(np.maximum(cols.astype(np.int64), 0), w - 1)
+    rows = np.minimum(np.maximum(rows.astype(np.int64), 0), h - 1)
+    flat = rows[:, :, None] * w + cols[:, None, :]  # (N, CROP, CROP)
+    out = np.empty((len(proposals), CROP_CHANNELS, CROP, CROP), np.float32)
+    out[:, :3] = np.take(rgb.reshape(-1, 3), flat, axis=0).transpose(0, 3, 1, 2) / 255.0
+    out[:, 3] = np.clip(np.take(height, flat), -0.01, 0.15) / _HEIGHT_SCALE
+    for i, proposal in enumerate(proposals):
+        out[i, 4] = np.take(proposal.mask, flat[i])
     return out
 
 
@@ -48,6 +53,6 @@ def geometry(proposal: Proposal) -> np.ndarray:
 
 def features(rgb: np.ndarray, height: np.ndarray, proposals: list[Proposal]) -> tuple[np.ndarray, np.ndarray]:
     """Crops (N, C, CROP, CROP) and geometry (N, GEOMETRY_FEATURES) of all proposals."""
-    crops = np.stack([crop(rgb, height, p) for p in proposals]) if proposals else np.zeros((0, CROP_CHANNELS, CROP, CROP), np.float32)
+    images = crops(rgb, height, proposals)
     geo = np.stack([geometry(p) for p in proposals]) if proposals else np.zeros((0, GEOMETRY_FEATURES), np.float32)
-    return crops, geo
+    return images, geo

@@ -196,7 +196,7 @@ def analyse(rgb: np.ndarray, depth: np.ndarray, intrinsics: np.ndarray, extrinsi
             continue
         footprint = _footprint(mask, sl, points)
         if footprint.span.min() >= config.container_min_side and footprint.fill >= config.container_min_fill:
-            out.extend(_split_container(mask, sl, maps, config))
+            out.extend(_split_container(mask, sl, maps, config, footprint))
         else:
             out.append(_describe(mask, sl, maps, False, footprint))
     out.sort(key=lambda p: (not p.is_container, -float(p.mask.sum())))
@@ -205,13 +205,17 @@ def analyse(rgb: np.ndarray, depth: np.ndarray, intrinsics: np.ndarray, extrinsi
 
 def _grow(seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """`seed` extended over the `allowed` pixels connected to it."""
-    labels, _ = ndimage.label(allowed | seed)  # 4-connected: no leaking diagonally past an edge line
-    hit = np.unique(labels[seed])
-    return np.isin(labels, hit[hit > 0]) | seed
+    labels, count = ndimage.label(allowed | seed)  # 4-connected: no leaking diagonally past an edge line
+    hit = np.zeros(count + 1, bool)  # a lookup by label: a tenth of np.isin's time on a whole frame
+    hit[labels[seed]] = True
+    hit[0] = False
+    return hit[labels] | seed
 
 
-def _split_container(mask: np.ndarray, window: tuple[slice, slice], maps: _Maps, config: ProposalConfig) -> list[Proposal]:
-    """A container and the tools lying in it, told apart by colour (all within the container's `window`)."""
+def _split_container(mask: np.ndarray, window: tuple[slice, slice], maps: _Maps, config: ProposalConfig,
+                     footprint: _Footprint) -> list[Proposal]:
+    """A container and the tools lying in it, told apart by colour (all within the container's `window`; `footprint`
+    is the whole region's, which the container keeps when no tool lies in it)."""
     local, height = mask[window], maps.height
     colours = maps.rgb[window].astype(np.float32)
     # Chromaticity, not RGB: the walls are the container's colour in other shades.
@@ -221,6 +225,8 @@ def _split_container(mask: np.ndarray, window: tuple[slice, slice], maps: _Maps,
     distance = np.linalg.norm(chroma - own, axis=-1)
     inner = local & (distance > config.inner_colour_distance) & (height[window] > floor + config.min_height)
     inner = ndimage.binary_opening(inner, np.ones((2, 2), bool)) if inner.sum() > 8 else inner
+    if not inner.any():  # nothing lies in it: the whole region is the container, as already measured
+        return [_describe(mask, window, maps, True, footprint)]
     labels, _ = ndimage.label(inner, structure=np.ones((3, 3), bool))
     tools = []
     r0, c0 = window[0].start, window[1].start

@@ -124,13 +124,14 @@ class ToolEstimate:
         return float(build_geometry(self.category, self.size).grasp.center[2])
 
 
-def fit_tool(view: View, region: Region, categories: tuple[str, ...], bench_z: float) -> ToolEstimate | None:
-    """The best-fitting pose and size of a tool of one of `categories` in a view's region; None if too few points."""
+def fit_tool(view: View, region: Region, categories: tuple[str, ...], bench_z: float, pixel: float | None = None) -> ToolEstimate | None:
+    """The best-fitting pose and size of a tool of one of `categories` in a view's region; None if too few points.
+    `pixel` is the view's `pixel_size` where the caller has it already (a median over the frame)."""
     lifted = lift_region(view, region, bench_z)
     if len(lifted) < 3:
         return None
     hidden = region.mask is not None and occluded(view, np.asarray(region.mask, bool), bench_z)
-    return fit_points(lifted.points, categories, bench_z, pixel_size(view), hidden)
+    return fit_points(lifted.points, categories, bench_z, pixel_size(view) if pixel is None else pixel, hidden)
 
 
 def fit_points(points: np.ndarray, categories: tuple[str, ...], bench_z: float, pixel: float,
