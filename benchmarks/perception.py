@@ -43,7 +43,7 @@ LOOKS = (("wrist", 1), ("wrist", 2), ("overhead", 1))
 
 def _fresh_frame(backend, view):
     """The native backend's analysis of a frame it has not cached."""
-    backend._frames.clear()
+    backend.forget_frames()
     return backend.frame(view)
 
 

@@ -47,7 +47,7 @@ def play(task: str, seeds: list[int], backend: NativeBackend, options: dict, sca
         planner = make_vlm_planner(env.observation_space, backend, second_look_scale=scale, **options)
         for seed in seeds:
             obs, _ = env.reset(seed=seed)
-            backend._frames.clear()
+            backend.forget_frames()
             planner.reset(obs["instruction"])
             seen, done = [], False
             while not done:

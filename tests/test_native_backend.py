@@ -181,6 +181,37 @@ def test_frames_are_cached_by_content(backend, truth):
     assert len(backend._frames) == cached
 
 
+def test_frames_are_forgotten_on_request(backend, truth):
+    backend.ground(truth.view, "the hammer")
+    assert backend._frames
+    backend.forget_frames()
+    assert not backend._frames
+    assert backend.ground(truth.view, "the hammer")  # analysed again
+
+
+@pytest.mark.parametrize("n", [1, 7, 23])
+def test_inference_cnn_embeds_crops_as_the_trained_one_does(n):
+    """The inference CNN (batch norms folded into convolutions, channels-last) gives the eager model's embeddings, whatever
+    the batch size, and leaves the model it was made from untouched and trainable."""
+    torch.manual_seed(0)
+    model = GroundingModel(ModelConfig(channels=(8, 16, 16), hidden=32, embed=16))
+    with torch.no_grad():  # running statistics far from the identity, so a batch norm left out would show
+        for layer in model.cnn:
+            if isinstance(layer, torch.nn.BatchNorm2d):
+                layer.running_mean.uniform_(-1, 1)
+                layer.running_var.uniform_(0.5, 2)
+    model.eval()
+    crops, geometry = torch.rand(n, 5, 32, 32), torch.rand(n, 9)
+    fast = model.inference_cnn()
+    with torch.no_grad():
+        expected = model.encode_crops(crops, geometry)
+        got = model.encode_crops(crops, geometry, fast)
+    assert got.shape == expected.shape == (n, 16)
+    assert torch.allclose(got, expected, atol=1e-5)
+    assert not torch.allclose(model.cnn(crops), model.cnn.train()(crops), atol=1e-3)  # batch norms matter here
+    assert all(p.requires_grad for p in model.cnn.parameters())
+
+
 def test_tiny_training_run_lowers_the_loss(truth):
     shipped = GroundingModel.load(DEFAULT_WEIGHTS)  # reuse its bank embeddings: no text model to load here
     encoder = TextEncoder(dict(zip(shipped.bank, shipped.bank_embeddings.numpy())))

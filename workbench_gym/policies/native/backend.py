@@ -76,6 +76,7 @@ class NativeBackend:
                  model: GroundingModel | None = None, text_encoder: TextEncoder | None = None):
         self.config = NativeConfig(weights or DEFAULT_WEIGHTS, spatial_frame, cache_frames)
         self.model = (model or GroundingModel.load(self.config.weights)).eval()
+        self._cnn = self.model.inference_cnn()
         self.text_encoder = text_encoder or shared_encoder()
         self._frames: OrderedDict[bytes, _Frame] = OrderedDict()
         self._texts: dict[str, torch.Tensor] = {}
@@ -102,7 +103,7 @@ class NativeBackend:
         analysis = analyse(view.rgb, view.depth, view.intrinsics, view.extrinsics, self.config.proposals)
         crops, geo = features(view.rgb, analysis.height, analysis.proposals)
         with torch.no_grad():
-            vectors = self.model.encode_crops(torch.from_numpy(crops), torch.from_numpy(geo))
+            vectors = self.model.encode_crops(torch.from_numpy(crops), torch.from_numpy(geo), self._cnn)
             names = [category_texts(c)[0] for c in CATEGORIES]
             category = torch.sigmoid(self.model.pair_logits(vectors, self.text_vectors(names))).numpy()
             colour = torch.sigmoid(self.model.pair_logits(vectors, self.text_vectors(list(COLOUR_WORDS)))).numpy()
@@ -115,6 +116,10 @@ class NativeBackend:
         if len(self._frames) > self.config.cache_frames:
             self._frames.popitem(last=False)
         return out
+
+    def forget_frames(self) -> None:
+        """Drop every analysed frame (what an uncached latency figure needs at an episode's start)."""
+        self._frames.clear()
 
     # --- scoring -----------------------------------------------------------------------------
     def phrase_scores(self, frame: _Frame, query: Query) -> np.ndarray:

@@ -11,6 +11,7 @@ phrase bank, so phrases the model was trained on need no text encoder at run tim
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from workbench_gym.policies.native.features import CROP_CHANNELS, GEOMETRY_FEATURES
 
@@ -34,6 +36,17 @@ class ModelConfig:
     channels: tuple[int, int, int] = (16, 32, 64)
     hidden: int = 128
     embed: int = 128
+
+
+class _ChannelsLast(nn.Module):
+    """Runs a CNN on its input laid out channels-last (oneDNN's convolutions and pooling are faster so on CPU)."""
+
+    def __init__(self, cnn: nn.Module):
+        super().__init__()
+        self.cnn = cnn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.cnn(x.contiguous(memory_format=torch.channels_last))
 
 
 class GroundingModel(nn.Module):
@@ -56,9 +69,21 @@ class GroundingModel(nn.Module):
         embeddings = bank_embeddings if bank_embeddings is not None else torch.zeros(len(self.bank), TEXT_DIM)
         self.register_buffer("bank_embeddings", embeddings.float().reshape(len(self.bank), TEXT_DIM))
 
-    def encode_crops(self, crops: torch.Tensor, geometry: torch.Tensor) -> torch.Tensor:
-        """(N, embed) unit vectors of proposals."""
-        return F.normalize(self.head(torch.cat([self.cnn(crops).flatten(1), geometry], dim=1)), dim=-1)
+    def encode_crops(self, crops: torch.Tensor, geometry: torch.Tensor, cnn: nn.Module | None = None) -> torch.Tensor:
+        """(N, embed) unit vectors of proposals; `cnn` replaces the crop CNN (`inference_cnn`'s, at run time)."""
+        return F.normalize(self.head(torch.cat([(self.cnn if cnn is None else cnn)(crops).flatten(1), geometry], dim=1)), dim=-1)
+
+    def inference_cnn(self) -> nn.Module:
+        """A copy of the crop CNN for inference: each batch norm folded into the convolution before it
+        (`torch.nn.utils.fusion`), run on channels-last tensors, about twice as fast on one CPU thread as the
+        trained CNN in eval mode, with the same outputs within 2e-6."""
+        layers: list[nn.Module] = []
+        for layer in copy.deepcopy(self.cnn).eval():
+            if isinstance(layer, nn.BatchNorm2d) and layers and isinstance(layers[-1], nn.Conv2d):
+                layers[-1] = fuse_conv_bn_eval(layers[-1], layer)
+            else:
+                layers.append(layer)
+        return _ChannelsLast(nn.Sequential(*layers).to(memory_format=torch.channels_last)).eval()
 
     def encode_texts(self, text_embeddings: torch.Tensor) -> torch.Tensor:
         """(M, embed) unit vectors of phrases from their MiniLM embeddings."""
