@@ -49,7 +49,7 @@ def stats(times: list[float]) -> dict:
 
 def play(task: str, seeds: list[int], backend: NativeBackend, options: dict, scale: int = 2) -> tuple[list[float], list[float], list[str]]:
     """Per-decision ms of live episodes (cache cleared per episode), then of the same decisions replayed cached; and
-    the actions taken."""
+    the actions sent to the env, at full precision."""
     env = gym.make(f"workbench_gym/{task}-v0", control_mode="primitive", **ENV_OPTIONS)
     uncached, cached, actions = [], [], []
     try:
@@ -62,10 +62,10 @@ def play(task: str, seeds: list[int], backend: NativeBackend, options: dict, sca
             while not done:
                 seen.append(obs)
                 action = planner.act(obs)
+                actions.append(_exact(action))
                 obs, _, terminated, truncated, _ = env.step(action)
                 done = terminated or truncated
             uncached += [d.total_ms for d in planner.decisions]
-            actions += [d.action for d in planner.decisions]
             planner.reset(seen[0]["instruction"])  # the same decisions again: every frame is in the cache now
             for observation in seen:
                 planner.act(observation)
@@ -73,6 +73,11 @@ def play(task: str, seeds: list[int], backend: NativeBackend, options: dict, sca
     finally:
         env.close()
     return uncached, cached, actions
+
+
+def _exact(action: dict) -> str:
+    """An encoded action as text that keeps every bit of its pose and width (decision captions round them)."""
+    return repr({key: value.tolist() if isinstance(value, np.ndarray) else value for key, value in action.items()})
 
 
 def _forget_frames(backend: NativeBackend) -> None:

@@ -68,7 +68,11 @@ class _Frame:
 
 
 class NativeBackend:
-    """Our offline grounding model behind the `Backend` protocol; `plan` reads the instruction with our offline reader."""
+    """Our offline grounding model behind the `Backend` protocol; `plan` reads the instruction with our offline reader.
+
+    The model's weights are taken as fixed when the backend is made (its CNN is folded for inference then, and frames
+    and phrases are cached): make a new backend after training or loading other weights into the model.
+    """
 
     name = "native"
 

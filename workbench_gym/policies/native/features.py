@@ -22,9 +22,11 @@ _STEPS = (np.arange(CROP) + 0.5) / CROP - 0.5  # sample positions across a crop,
 
 
 def crops(rgb: np.ndarray, height: np.ndarray, proposals: list[Proposal]) -> np.ndarray:
-    """(N, CROP_CHANNELS, CROP, CROP) float32 crops of proposals. Pixels are gathered by flat index with `np.take`,
-    once per channel for all crops: numpy's 2-D fancy indexing costs ~5x more per crop."""
-    h, w = rgb.shape[:2]
+    """(N, CROP_CHANNELS, CROP, CROP) float32 crops of proposals. Pixels are gathered by flat index with `np.take`:
+    colour and height for all crops at once, each proposal's mask on its own; numpy's 2-D fancy indexing costs ~5x more."""
+    if rgb.shape != (*height.shape, 3):
+        raise ValueError(f"crops need an (H, W, 3) RGB image and an (H, W) height map; got {rgb.shape} and {height.shape}")
+    h, w = height.shape
     boxes = np.array([p.box for p in proposals], np.float64).reshape(-1, 4)
     side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) * (1 + 2 * _PAD) + 2
     cols = ((boxes[:, 0] + boxes[:, 2]) / 2)[:, None] + _STEPS * side[:, None]

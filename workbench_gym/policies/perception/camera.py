@@ -124,6 +124,8 @@ def standing_at(view: View, points: np.ndarray, bench_z: float, height: float = 
 
 def pixel_size(view: View) -> float:
     """One pixel's width, metres, at the view's median depth (what the pixel grid adds to a measured length)."""
+    if view.depth is None:
+        raise ValueError(f"camera {view.camera!r} has no depth image; a pixel's size on the bench needs metric depth")
     return float(np.median(view.depth[view.depth > 0]) / view.intrinsics[0, 0])
 
 

@@ -207,8 +207,7 @@ def _grow(seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """`seed` extended over the `allowed` pixels connected to it."""
     labels, count = ndimage.label(allowed | seed)  # 4-connected: no leaking diagonally past an edge line
     hit = np.zeros(count + 1, bool)  # a lookup by label: a tenth of np.isin's time on a whole frame
-    hit[labels[seed]] = True
-    hit[0] = False
+    hit[labels[seed]] = True  # every seed pixel has a label: seed is part of what was labelled
     return hit[labels] | seed
 
 
