@@ -17,10 +17,8 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import baseline  # benchmarks/baseline.py
 import gymnasium as gym
@@ -138,26 +136,10 @@ class Ours:
             env.close()
 
 
-class Baseline:
+def baseline_side(src: str, args) -> baseline.Child:
     """The same measurements in a child process that imports `workbench_gym` from another source tree."""
-
-    def __init__(self, src: str, args):
-        child_args = ["--child", "--tools", str(args.tools), "--resets", str(args.resets), "--steps", str(args.steps),
-                      "--pixel-steps", str(args.pixel_steps), "--frames", str(args.frames), "--warmup", str(args.warmup)]
-        self.proc = subprocess.Popen([sys.executable, __file__, *child_args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, env=baseline.environ(src), cwd=str(Path(__file__).parent))
-
-    def measure(self) -> dict[str, float]:
-        self.proc.stdin.write("round\n")
-        self.proc.stdin.flush()
-        for line in self.proc.stdout:
-            if line.startswith("{"):  # PyBullet's C code prints to stdout too ("argv[0]=")
-                return json.loads(line)
-        raise RuntimeError(f"the baseline child process ended (exit code {self.proc.wait()})")
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait()
+    return baseline.Child(src, __file__, ["--child", "--tools", str(args.tools), "--resets", str(args.resets), "--steps", str(args.steps),
+                                          "--pixel-steps", str(args.pixel_steps), "--frames", str(args.frames), "--warmup", str(args.warmup)])
 
 
 def child(args) -> None:
@@ -193,14 +175,16 @@ def main() -> dict:
 
     src = args.baseline_src or (baseline.tree(args.baseline_commit) if args.baseline_commit else None)
     sides = {"ours": Ours(args)}
+    measures = {"ours": sides["ours"].measure}
     if src:
-        sides["before"] = Baseline(src, args)
+        sides["before"] = baseline_side(src, args)
+        measures["before"] = lambda: sides["before"].ask("round")
     theirs = panda_gym_env()
     samples: dict[str, list[dict]] = {side: [] for side in sides}
     samples["panda_gym"], samples["stock"] = [], []
     for r in range(args.rounds):
-        for side, runner in sides.items():
-            samples[side].append(runner.measure())
+        for side, measure in measures.items():
+            samples[side].append(measure())
         if theirs:
             samples["panda_gym"].append({"state_steps_per_s": step_rate(theirs[0], args.steps, seed=r),
                                          "resets_per_s": reset_rate(theirs[0], args.resets, r * args.resets)})

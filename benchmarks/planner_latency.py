@@ -20,7 +20,6 @@ import argparse
 import json
 import platform
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -86,26 +85,10 @@ def _forget_frames(backend: NativeBackend) -> None:
     forget() if forget else backend._frames.clear()
 
 
-class Baseline:
-    """The planner with every look played by another source tree of the package, in a child process, task by task."""
-
-    def __init__(self, src: str, args):
-        child_args = ["--child", "--seeds", str(args.seeds), "--episodes", str(args.episodes), "--threads", str(args.threads),
-                      "--scale", str(args.scale)]
-        self.proc = subprocess.Popen([sys.executable, __file__, *child_args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, env=baseline.environ(src), cwd=str(Path(__file__).parent))
-
-    def play(self, task: str) -> dict:
-        self.proc.stdin.write(task + "\n")
-        self.proc.stdin.flush()
-        for line in self.proc.stdout:
-            if line.startswith("{"):  # PyBullet's C code prints to stdout too
-                return json.loads(line)
-        raise RuntimeError(f"the baseline child process ended (exit code {self.proc.wait()})")
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait()
+def baseline_side(src: str, args) -> baseline.Child:
+    """The planner with every look played by a source tree of the package in a child process, one task per request."""
+    return baseline.Child(src, __file__, ["--child", "--seeds", str(args.seeds), "--episodes", str(args.episodes),
+                                          "--threads", str(args.threads), "--scale", str(args.scale)])
 
 
 def child(seeds: list[int], backend: NativeBackend, scale: int) -> None:
@@ -138,7 +121,7 @@ def main() -> None:
     if args.child:
         return child(seeds, backend, args.scale)
     src = args.baseline_src or (baseline.tree(args.baseline_commit) if args.baseline_commit else None)
-    sides = {"before": Baseline(src, args), "after": Baseline(str(baseline.ROOT), args)} if src else {}
+    sides = {"before": baseline_side(src, args), "after": baseline_side(str(baseline.ROOT), args)} if src else {}
     start = time.perf_counter()
     names = {"second_look": {}, "no_overhead_check": {"overhead_check": False},
              "front_only": {"second_look": False, "overhead_check": False}}
@@ -153,7 +136,7 @@ def main() -> None:
             times[name]["cached"] += c
             times[name]["by_task"][task] = {"uncached": stats(u), "cached": stats(c)}
         for name, side in sides.items():
-            got = side.play(task)
+            got = side.ask(task)
             same_decisions &= got["actions"] == played["second_look"]
             times[name]["uncached"] += got["uncached"]
             times[name]["cached"] += got["cached"]
