@@ -81,6 +81,7 @@ class PlannerConfig:
     final_look: bool = True  # before a move-every step is done, look for tools left on the bench from overhead
     overhead_check: bool = True  # check a choice against the overhead view before grasping, and measure with it
     remember: bool = True  # a move-every step is not done while a tool it saw, unmoved, may still lie where it was
+    kind_votes: bool = True  # a sort's step leaves out a tool that more cameras read as another family
 
 
 def observation_view(observation: dict[str, Any], camera: str) -> View:
@@ -275,7 +276,7 @@ class SceneReader:
         """Tools on the bench that fit the reference as the overhead camera sees them, fitted from that view alone, best
         score first: the look before a move-every step is called done, and the overhead check (logged under `record`).
         [] when the env does not render that camera."""
-        view = self._overhead()  # full resolution: a screw spans ~10 pixels from above
+        view = self.overhead_view()  # full resolution: a screw spans ~10 pixels from above
         if view is None:
             return []
         out = []
@@ -408,13 +409,14 @@ class SceneReader:
         """
         axis = estimate.rotation[:2, 0] * estimate.length / 2
         points = np.array([[*(estimate.centre + t * axis), self.bench_z] for t in np.linspace(-0.8, 0.8, 5)])
-        views = list({v.camera: v for v in (self.view, self._overhead()) if v is not None}.values())
+        views = list({v.camera: v for v in (self.view, self.overhead_view()) if v is not None}.values())
         if sum(self._other_kind(view, ref, estimate) for view in views) >= seen:
             return False
         sights = [standing_at(view, points, self.bench_z, height=self.config.held_height) for view in views]
         return any((s == 1).any() for s in sights) or not any((s == 0).sum() > len(points) // 2 for s in sights)
 
-    def _overhead(self) -> View | None:
+    def overhead_view(self) -> View | None:
+        """The overhead camera's view of this decision, or None when the env does not render it."""
         return observation_view(self._observation, FINAL_CAMERA) if FINAL_CAMERA in self._observation.get("cameras", {}) else None
 
     def _other_kind(self, view: View, ref: ToolReference, estimate: ToolEstimate) -> bool:

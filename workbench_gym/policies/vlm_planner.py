@@ -29,6 +29,7 @@ from workbench_gym.policies.backend import Backend
 from workbench_gym.policies.counting import recount
 from workbench_gym.policies.decision_log import Decision, DecisionLog, log
 from workbench_gym.policies.grasp_poses import pick_at, place_in, retry_kind, yaw_of
+from workbench_gym.policies.kind_votes import KindVotes
 from workbench_gym.policies.perception import ToolEstimate
 from workbench_gym.policies.scene_reader import (
     ENV_OPTIONS,
@@ -83,6 +84,7 @@ class VLMPlanner:
         self.done_targets: list[np.ndarray] = []  # where tools of an "every" step ended up or were given up on
         self.to_move: list[tuple[ToolEstimate, int]] = []  # tools an "every" step saw (and how often), not yet moved or given up on
         self.placed: dict[str, int] = {}  # tools put into each zone, for the next slot
+        self.kinds = KindVotes()  # the family each tool was read as, decision after decision (move-every steps)
         self._gripper_yaw, self._place_failures = 0.0, 0
         self._carry = (np.zeros(2), 0.0)  # held tool's middle relative to the grasp point, and the hand's yaw then
 
@@ -270,11 +272,11 @@ class VLMPlanner:
         destination = self._destination(step)
         zone = self.scene.zone(destination) if destination else None
         one = describe(replace(self.reference, every=False))
-        left = self._still_out(self.scene.candidates(self.reference), zone)
+        left = self._still_out(self._of_family(self.scene.candidates(self.reference)), zone)
         if self.config.remember:
             self._remember(left)
         if not left and self.config.final_look:  # about to call the step done: look over the whole bench from above first
-            left = self._still_out(self.scene.bench_check(self.reference), zone)
+            left = self._still_out(self._of_family(self.scene.bench_check(self.reference), above=True), zone)
         remembered = not left and self.config.remember
         if remembered:  # nor seen from above: a tool seen earlier that the views still show lying there (hidden by the arm, or read as another kind)
             left = [(e, 0.0) for e, seen in self.to_move if self._still_out([(e, 0.0)], zone) and self.scene.still_lies(self.reference, e, seen)]
@@ -298,6 +300,23 @@ class VLMPlanner:
         family = get_category(best.category).family
         word = vocabulary().family_words.get(family, "tool")
         return pick_at(best), f"{len(left)} {word if len(left) == 1 else plural(word)} left to move to the {destination or 'container'}"
+
+    def _of_family(self, candidates: list[Candidate], above: bool = False) -> list[Candidate]:
+        """The candidates of a sort's step less those more cameras read as another family (`KindVotes`), after keeping
+        this decision's reading of the front view (or the overhead one, with `above`; the first decision keeps both,
+        while the arm hides nothing). Only where several steps move several families: there a tool left out has its
+        own step, while a collect would leave it on the bench."""
+        if not self.config.kind_votes or sum(s.every for s in self.plan.steps) < 2:
+            return candidates
+        phrase = grounding_phrase(self.reference)
+        views = [self.scene.overhead_view()] if above else [self.scene.view, *([self.scene.overhead_view()] if not self.kinds.maps else [])]
+        for view in (v for v in views if v is not None):
+            self.kinds.add(view, self.scene.ground(phrase, view))
+        family = get_category(categories_of(self.reference.category)[0]).family
+        kept = [c for c in candidates if not self.kinds.read_as_other(c[0], family, self.scene.bench_z)]
+        if len(kept) < len(candidates):
+            self.scene.inputs["kind_votes"] = f"left out {len(candidates) - len(kept)} read as another family more often"
+        return kept
 
     def _remember(self, candidates: list[Candidate]) -> None:
         """Add what an every-step sees to what it has to move: a tool seen again replaces its earlier estimate."""

@@ -1,0 +1,67 @@
+"""A move-every step's memory of kinds: each fixed camera votes for what most of its decisions read a tool as."""
+
+from __future__ import annotations
+
+import numpy as np
+from depth_frames import BENCH_Z, FRONT, catalog_tool, render
+
+from workbench_gym.policies.backend import Region
+from workbench_gym.policies.kind_votes import KindVotes
+from workbench_gym.policies.perception import ToolEstimate
+
+OVERHEAD = dict(eye=(0.4, 0.0, 1.6), target=(0.4, 0.0, BENCH_Z), up=(1.0, 0.0, 0.0), fov=50.0)
+WRENCH = ("adjustable_wrench", "medium", (0.42, 0.12, BENCH_Z), 0.4)
+PLIERS = ("needle_nose_pliers", "medium", (0.38, -0.15, BENCH_Z), -0.3)
+
+
+def _views():
+    boxes = catalog_tool(0, *WRENCH) + catalog_tool(1, *PLIERS)
+    return render(boxes, size=192, camera="front", **FRONT), render(boxes, size=192, camera="overhead", **OVERHEAD)
+
+
+def _regions(owner: np.ndarray, labels: tuple[str, str]) -> list[Region]:
+    out = []
+    for i, label in enumerate(labels):
+        mask = owner == i
+        rows, cols = np.nonzero(mask)
+        out.append(Region((int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1), 0.9, mask, label))
+    return out
+
+
+def _estimate(category, size, position, yaw) -> ToolEstimate:
+    return ToolEstimate(category, size, position, yaw, 0.2, 0.01, 1.0, 100)
+
+
+def test_a_misreading_in_one_frame_is_outvoted_by_the_cameras_that_read_the_tool_right():
+    (front, front_owner), (above, above_owner) = _views()
+    votes = KindVotes()
+    votes.add(front, _regions(front_owner, ("adjustable_wrench", "needle_nose_pliers")))  # the first decision, arm at home
+    votes.add(above, _regions(above_owner, ("adjustable_wrench", "needle_nose_pliers")))
+    votes.add(front, _regions(front_owner, ("needle_nose_pliers", "needle_nose_pliers")))  # the arm hides half the wrench
+    wrench, pliers = _estimate(*WRENCH), _estimate(*PLIERS)
+    assert votes.votes(wrench, BENCH_Z) == {"wrench": 1}  # the front camera is split 1-1: no vote; overhead: wrench
+    assert votes.read_as_other(wrench, "pliers", BENCH_Z)
+    assert not votes.read_as_other(wrench, "wrench", BENCH_Z)
+    assert votes.votes(pliers, BENCH_Z) == {"pliers": 2}
+    assert not votes.read_as_other(pliers, "pliers", BENCH_Z)
+
+
+def test_one_camera_repeating_its_mistake_does_not_outvote_another_camera():
+    (front, front_owner), (above, above_owner) = _views()
+    votes = KindVotes()
+    for _ in range(3):  # the front camera reads the pliers as a wrench decision after decision: one viewpoint, one vote
+        votes.add(front, _regions(front_owner, ("adjustable_wrench", "adjustable_wrench")))
+    votes.add(above, _regions(above_owner, ("adjustable_wrench", "needle_nose_pliers")))
+    pliers = _estimate(*PLIERS)
+    assert votes.votes(pliers, BENCH_Z) == {"wrench": 1, "pliers": 1}
+    assert not votes.read_as_other(pliers, "pliers", BENCH_Z)  # a tie keeps the tool in the step
+    assert not votes.read_as_other(pliers, "wrench", BENCH_Z)
+
+
+def test_a_tool_no_kept_map_covers_has_no_votes():
+    (front, front_owner), _ = _views()
+    votes = KindVotes()
+    votes.add(front, _regions(front_owner, ("adjustable_wrench", "needle_nose_pliers")))
+    elsewhere = _estimate("adjustable_wrench", "medium", (0.30, 0.35, BENCH_Z), 0.0)
+    assert votes.votes(elsewhere, BENCH_Z) == {}
+    assert not votes.read_as_other(elsewhere, "pliers", BENCH_Z)
