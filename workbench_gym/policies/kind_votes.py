@@ -25,7 +25,8 @@ class KindVotes:
     """Per camera, one label map per decision that read the view: 0 where no tool region is, else 1 + family index."""
 
     def __init__(self) -> None:
-        self.maps: dict[str, list[tuple[View, np.ndarray]]] = {}
+        self.cameras: dict[str, View] = {}  # the first view of each camera: its calibration, to project tools into
+        self.maps: dict[str, list[np.ndarray]] = {}
 
     def add(self, view: View, regions: list[Region]) -> None:
         """Keep a view's reading: every region the backend labels a catalog tool, with a mask (smaller ones on top)."""
@@ -33,7 +34,8 @@ class KindVotes:
         tools = [r for r in regions if r.label in TOOLS and r.mask is not None]
         for region in sorted(tools, key=lambda r: -int(np.count_nonzero(r.mask))):
             labels[np.asarray(region.mask, bool)] = 1 + FAMILIES.index(get_category(region.label).family)
-        self.maps.setdefault(view.camera, []).append((view, labels))
+        self.cameras.setdefault(view.camera, view)
+        self.maps.setdefault(view.camera, []).append(labels)
 
     def votes(self, estimate: ToolEstimate, bench_z: float) -> Counter:
         """One vote per camera for the family most of its kept maps read the tool as (none on a tie): a fixed camera's
@@ -42,12 +44,12 @@ class KindVotes:
         axis = estimate.rotation[:2, 0] * estimate.length / 2
         points = np.array([[*(estimate.centre + t * axis), bench_z] for t in ALONG])
         out: Counter = Counter()
-        for readings in self.maps.values():
-            pixels = project(readings[0][0], points)  # the camera does not move: one projection serves all its maps
-            shape = readings[0][1].shape
-            inside = [(int(r), int(c)) for c, r in pixels if 0 <= r < shape[0] and 0 <= c < shape[1]]
+        for camera, maps in self.maps.items():
+            pixels = project(self.cameras[camera], points)  # the camera does not move: one projection serves all its maps
+            height, width = maps[0].shape
+            inside = [(int(r), int(c)) for c, r in pixels if 0 <= r < height and 0 <= c < width]
             seen: Counter = Counter()
-            for _, labels in readings:
+            for labels in maps:
                 found = Counter(int(labels[r, c]) for r, c in inside if labels[r, c])
                 if found:
                     seen[FAMILIES[found.most_common(1)[0][0] - 1]] += 1

@@ -84,7 +84,7 @@ class VLMPlanner:
         self.done_targets: list[np.ndarray] = []  # where tools of an "every" step ended up or were given up on
         self.to_move: list[tuple[ToolEstimate, int]] = []  # tools an "every" step saw (and how often), not yet moved or given up on
         self.placed: dict[str, int] = {}  # tools put into each zone, for the next slot
-        self.kinds = KindVotes()  # the family each tool was read as, decision after decision (move-every steps)
+        self.kinds = KindVotes()  # what each camera read every tool as, decision after decision (a sort's steps)
         self._gripper_yaw, self._place_failures = 0.0, 0
         self._carry = (np.zeros(2), 0.0)  # held tool's middle relative to the grasp point, and the hand's yaw then
 
@@ -303,9 +303,9 @@ class VLMPlanner:
 
     def _of_family(self, candidates: list[Candidate], above: bool = False) -> list[Candidate]:
         """The candidates of a sort's step less those more cameras read as another family (`KindVotes`), after keeping
-        this decision's reading of the front view (or the overhead one, with `above`; the first decision keeps both,
-        while the arm hides nothing). Only where several steps move several families: there a tool left out has its
-        own step, while a collect would leave it on the bench."""
+        this decision's reading of the front view (or the overhead one, with `above`; the first decision keeps both, so
+        that a second camera reads the tools from the start). Only where several steps move several families: there a
+        tool left out has its own step, while a collect would leave it on the bench."""
         if not self.config.kind_votes or sum(s.every for s in self.plan.steps) < 2:
             return candidates
         phrase = grounding_phrase(self.reference)
