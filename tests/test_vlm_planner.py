@@ -183,9 +183,11 @@ def test_a_backend_plan_is_used_before_the_reader():
 
 
 def test_steps_of_each_intent_and_a_question_naming_a_missing_slot():
-    sort = plan_steps(StructuredTask("sort"))  # each family its own bin: the planner's default bins
+    sort = plan_steps(StructuredTask("sort"))  # each family its own bin: the planner's default bins, pliers first
     assert [(s.target.category, s.destination, s.every) for s in sort.steps] == [
-        ("wrench", "left bin", True), ("screwdriver", "middle bin", True), ("pliers", "right bin", True)]
+        ("pliers", "right bin", True), ("screwdriver", "middle bin", True), ("wrench", "left bin", True)]
+    told = read_instruction("sort the tools: wrenches in the left bin, screwdrivers in the middle bin, pliers in the right bin")
+    assert plan_steps(told).steps == sort.steps  # the same bins named: the same steps, in the same order
     named = plan_steps(StructuredTask("sort", groups=(("pliers", "left bin"), ("wrench", "green bin"))))
     assert [(s.target.category, s.destination) for s in named.steps] == [("pliers", "left bin"), ("wrench", "green bin")]
     fetch = plan_steps(StructuredTask("fetch", ToolReference("claw_hammer", order="largest")))
