@@ -306,13 +306,14 @@ class VLMPlanner:
         this decision's reading of the front view (or the overhead one, with `above`; the first decision keeps both, so
         that a second camera reads the tools from the start). Only where several steps move several families: there a
         tool left out has its own step, while a collect would leave it on the bench."""
-        if not self.config.kind_votes or sum(s.every for s in self.plan.steps) < 2:
-            return candidates
+        kinds = categories_of(self.reference.category)
+        if not self.config.kind_votes or sum(s.every for s in self.plan.steps) < 2 or not kinds:
+            return candidates  # (a backend's plan may name a family the catalog lacks: nothing to vote on)
         phrase = grounding_phrase(self.reference)
         views = [self.scene.overhead_view()] if above else [self.scene.view, *([self.scene.overhead_view()] if not self.kinds.maps else [])]
         for view in (v for v in views if v is not None):
             self.kinds.add(view, self.scene.ground(phrase, view))
-        family = get_category(categories_of(self.reference.category)[0]).family
+        family = get_category(kinds[0]).family
         kept = [c for c in candidates if not self.kinds.read_as_other(c[0], family, self.scene.bench_z)]
         if len(kept) < len(candidates):
             self.scene.inputs["kind_votes"] = f"left out {len(candidates) - len(kept)} read as another family more often"
