@@ -29,6 +29,12 @@ def _names(category: str) -> list[str]:
     return names
 
 
+def mask_region(mask: np.ndarray, score: float, label: str) -> Region:
+    """A region of a (non-empty) mask, its box around it."""
+    rows, cols = np.nonzero(mask)
+    return Region((int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1), score, mask, label)
+
+
 class ScriptedBackend:
     """Grounds phrases on the env's instance masks by catalog attributes; answers count/colour/exists questions."""
 
@@ -55,10 +61,8 @@ class ScriptedBackend:
             mask = seg == self.env.world.instance_ids[obj.name]
             if score <= 0 or not mask.any():
                 continue
-            rows, cols = np.nonzero(mask)
-            box = (int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)
             score = float(np.clip(score + self.noise * self.rng.standard_normal(), 0, 1))
-            out.append(Region(box, score, mask, obj.category))
+            out.append(mask_region(mask, score, obj.category))
         return sorted(out, key=lambda r: -r.score)
 
     @staticmethod

@@ -7,7 +7,7 @@ import dataclasses
 import gymnasium as gym
 import numpy as np
 from depth_frames import BENCH_Z, FRONT, catalog_tool, render
-from scripted_backend import ScriptedBackend
+from scripted_backend import ScriptedBackend, mask_region
 
 import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.policies.backend import Region
@@ -26,12 +26,7 @@ def _views():
 
 
 def _regions(owner: np.ndarray, labels: tuple[str, str]) -> list[Region]:
-    out = []
-    for i, label in enumerate(labels):
-        mask = owner == i
-        rows, cols = np.nonzero(mask)
-        out.append(Region((int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1), 0.9, mask, label))
-    return out
+    return [mask_region(owner == i, 0.9, label) for i, label in enumerate(labels)]
 
 
 def _estimate(category, size, position, yaw) -> ToolEstimate:
@@ -92,9 +87,7 @@ class MisreadingBackend(ScriptedBackend):
                 continue
             if obj.name == self.misread and view.camera == "front":
                 obj = dataclasses.replace(obj, category="needle_nose_pliers")
-            rows, cols = np.nonzero(mask)
-            box = (int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)
-            out.append(Region(box, max(self._score(obj, phrase.lower()), 0.02), mask, obj.category))
+            out.append(mask_region(mask, max(self._score(obj, phrase.lower()), 0.02), obj.category))
         return sorted(out, key=lambda r: -r.score)
 
 
