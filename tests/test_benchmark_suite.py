@@ -172,12 +172,13 @@ def test_instruction_set_reader(tmp_path):
     assert targets_match({"objects": [{"zone": "bin_left"}]}, {"objects": [{"zone": "bin_left", "object": "tool_01"}]})
 
 
-def test_the_packaged_sets_are_the_ones_v1_pins_and_runs_use_them_by_default():
+@pytest.mark.parametrize("version", ["v1", "v1.1"])
+def test_the_packaged_sets_are_the_ones_each_suite_pins_and_runs_use_them_by_default(version):
     """L4's instruction set and the written control set ship in the package; an edit of either breaks its pin."""
     from workbench_gym.benchmark.instruction_sets import read_instruction_set, set_sha256
     from workbench_gym.benchmark.runner import _resources
 
-    suite = load_suite("v1")
+    suite = load_suite(version)
     resources_ = _resources(suite, None, None)
     level = suite.level("L4")
     assert set_sha256(resources_.instruction_set) == level.instruction_set.sha256
@@ -190,3 +191,33 @@ def test_the_packaged_sets_are_the_ones_v1_pins_and_runs_use_them_by_default():
     assert {i.label for i in controls} <= {c.id for c in suite.language.controls}
     given = _resources(suite, "/elsewhere/set", None)
     assert str(given.instruction_set) == "/elsewhere/set"
+
+
+def test_v1_1_is_v1_with_erratum_1_in_its_l4_set_only():
+    """Suite v1.1 differs from v1 only in its L4 set, and that set from v1's only in the rows erratum 1 replaced: each
+    a ClarifyTool row whose family label became `unlisted`, with v1's row kept in `erratum-1/replaced.jsonl`."""
+    from importlib import resources
+
+    from workbench_gym.benchmark.instruction_sets import SETS_DIR
+
+    v1_1 = json.loads(resources.files("workbench_gym.benchmark").joinpath("suite_v1.1.json").read_text())
+    v1 = v1_data()
+    for data in (v1, v1_1):
+        data.pop("version"), data.pop("description")
+        data["levels"][-1].pop("instruction_set")
+    assert v1 == v1_1
+    assert load_suite("v1.1").level("L4").instruction_set.name == "language-v1.1"
+
+    def rows(name: str) -> dict:
+        goals = [json.loads(line) for line in (SETS_DIR / name / "goals.jsonl").read_text().splitlines()]
+        texts = [json.loads(line) for line in (SETS_DIR / name / "instructions.jsonl").read_text().splitlines()]
+        return {g["id"]: (g, t["text"]) for g, t in zip(goals, texts, strict=True)}
+
+    old, new = rows("language-v1"), rows("language-v1.1")
+    changed = {i for i in old if old[i] != new[i]}
+    replaced = {r["id"]: r for r in map(json.loads, (SETS_DIR / "language-v1.1" / "erratum-1" / "replaced.jsonl").read_text().splitlines())}
+    assert old.keys() == new.keys() and changed == replaced.keys() and len(changed) == 13
+    for i in changed:
+        assert new[i][0]["task"] == "ClarifyTool" and old[i][0]["label"]["reference"]["category"] == "wrench"
+        assert new[i][0]["label"]["reference"]["category"] == "unlisted"
+        assert (replaced[i]["label"], replaced[i]["text"]) == (old[i][0]["label"], old[i][1])

@@ -10,7 +10,7 @@ from workbench_gym.arguments import positive_int
 def add_suite_arguments(parser: argparse.ArgumentParser) -> None:
     """The suite's options of `eval` (the planner, backend, options, Ray address and --out are `eval`'s own)."""
     group = parser.add_argument_group("benchmark suite (with --suite, --out is a folder for the results card)")
-    group.add_argument("--suite", help="run a benchmark suite: a version (v1) or a suite JSON file, instead of --task")
+    group.add_argument("--suite", help="run a benchmark suite: a version (v1, or v1.1: v1 with erratum 1) or a suite JSON file, instead of --task")
     group.add_argument("--quick", action="store_true", help="the suite's CI subset (one episode per row)")
     group.add_argument("--dev-seeds", action="store_true", help="run the suite's rows on development seeds (test seeds - 95000), for tuning")
     group.add_argument("--instruction-set", help="folder of the L4 instruction set (goals.jsonl, instructions.jsonl)")

@@ -23,7 +23,7 @@ TEST_SEEDS = 100_000  # seeds from here up are the test range
 #: `rows(dev=True)` moves every seed this far down, into the development range (below 10,000): a planner is tuned on
 #: the protocol's exact rows there, never on the test seeds.
 DEV_SHIFT = 95_000
-SUITES = ("v1",)
+SUITES = ("v1", "v1.1")  # v1.1: v1 with erratum 1 (its L4 set, language-v1.1)
 #: What a language-control episode should do; "succeed" counts only for corrupted instructions whose meaning survives.
 RIGHT_ACTIONS = ("ask", "refuse", "succeed")
 
