@@ -1,7 +1,8 @@
 """`NativeBackend`: grounds referring expressions and answers bench questions from one RGB-D view, offline.
 
 Per frame (cached by a hash of its bytes) it cuts class-agnostic proposals from depth and encodes
-each once; per phrase (cached) it embeds the noun. A phrase's score on a proposal is the product of
+each once, and a screwdriver's kind is read again from its tip at full resolution (`tips.TipReader`); per phrase
+(cached) it embeds the noun. A phrase's score on a proposal is the product of
 the model's probabilities for its noun and colour and, when a size word is given, whether the
 measured length fits that catalog size. Superlatives, "leftmost", "middle", "left of the X" and
 "nearest the tray" then choose among the proposals that fit, using measured 3D extents and positions.
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from workbench_gym.language.grammar import Query, parse_phrase
+from workbench_gym.language.grammar import Query, noun_categories, parse_phrase
 from workbench_gym.language.reader import read_instruction
 from workbench_gym.language.task import StructuredTask
 from workbench_gym.language.vocabulary import category_texts
@@ -26,6 +27,7 @@ from workbench_gym.policies.backend import Region, View
 from workbench_gym.policies.native.features import features
 from workbench_gym.policies.native.model import DEFAULT_WEIGHTS, GroundingModel
 from workbench_gym.policies.native.text import TextEncoder, shared_encoder
+from workbench_gym.policies.native.tips import DEFAULT_TIP_WEIGHTS, KINDS, TipModel, TipReader
 from workbench_gym.policies.native.vocabulary import CATEGORIES, COLOUR_WORDS
 from workbench_gym.policies.perception.proposals import FrameAnalysis, ProposalConfig, analyse
 from workbench_gym.scenes.catalog import CATALOG
@@ -39,12 +41,14 @@ _SIZE_FLOOR = 0.05  # a size word lowers, never zeroes, a proposal whose length 
 @dataclass
 class NativeConfig:
     """Options of the native backend. `spatial_frame`: "robot" says left as the robot sees the bench (world +y,
-    the envs' convention), "image" as the camera image shows it."""
+    the envs' convention), "image" as the camera image shows it. `tips`: the tip reader's weights, or None to leave
+    Phillips against flathead to the grounding model alone."""
 
     weights: str | Path = DEFAULT_WEIGHTS
     spatial_frame: str = "robot"
     cache_frames: int = 8
     proposals: ProposalConfig = field(default_factory=ProposalConfig)
+    tips: str | Path | None = DEFAULT_TIP_WEIGHTS
 
     def __post_init__(self):
         if self.spatial_frame not in SPATIAL_FRAMES:
@@ -59,6 +63,7 @@ class _Frame:
     vectors: torch.Tensor  # (N, embed) proposal embeddings
     category_probs: np.ndarray  # (N, len(CATEGORIES))
     colour_probs: np.ndarray  # (N, len(COLOUR_WORDS))
+    kind_factor: np.ndarray  # (N, len(KINDS)): how much the tips changed each screwdriver kind's probability
     leftness: np.ndarray  # (N,) grows to the left in the configured frame
     width: int
 
@@ -77,8 +82,14 @@ class NativeBackend:
     name = "native"
 
     def __init__(self, weights: str | Path | None = None, spatial_frame: str = "robot", cache_frames: int = 8,
-                 model: GroundingModel | None = None, text_encoder: TextEncoder | None = None):
-        self.config = NativeConfig(weights or DEFAULT_WEIGHTS, spatial_frame, cache_frames)
+                 model: GroundingModel | None = None, text_encoder: TextEncoder | None = None,
+                 tips: str | Path | bool | None = True):
+        tips = DEFAULT_TIP_WEIGHTS if tips is True else tips or None
+        self.config = NativeConfig(weights or DEFAULT_WEIGHTS, spatial_frame, cache_frames, tips=tips)
+        self.tips = TipReader(TipModel.load(tips)) if tips else None
+        self._kind_columns = tuple(CATEGORIES.index(k) for k in KINDS)
+        # A noun that names one of the tip reader's kinds alone ("crosshead screwdriver"), and which one.
+        self._tip_nouns = {noun: KINDS.index(next(iter(cats))) for noun, cats in noun_categories().items() if len(cats) == 1 and next(iter(cats)) in KINDS}
         self.model = (model or GroundingModel.load(self.config.weights)).eval()
         self._cnn = self.model.inference_cnn()
         self.text_encoder = text_encoder or shared_encoder()
@@ -111,11 +122,18 @@ class NativeBackend:
             names = [category_texts(c)[0] for c in CATEGORIES]
             category = torch.sigmoid(self.model.pair_logits(vectors, self.text_vectors(names))).numpy()
             colour = torch.sigmoid(self.model.pair_logits(vectors, self.text_vectors(list(COLOUR_WORDS)))).numpy()
+        kind_factor = np.ones((len(analysis.proposals), len(KINDS)))
+        if self.tips is not None and analysis.proposals:
+            proposals = analysis.proposals
+            refined = self.tips.refine(category, view.rgb, [p.mask for p in proposals], self._kind_columns, [p.box for p in proposals])
+            columns = list(self._kind_columns)
+            kind_factor = refined[:, columns] / np.maximum(category[:, columns], 1e-6)
+            category = refined
         if self.config.spatial_frame == "robot":
             leftness = np.array([p.centre[1] for p in analysis.proposals], np.float32)
         else:
             leftness = -np.array([p.point[0] for p in analysis.proposals], np.float32) / view.rgb.shape[1]
-        out = _Frame(analysis, vectors, category, colour, leftness, view.rgb.shape[1])
+        out = _Frame(analysis, vectors, category, colour, kind_factor, leftness, view.rgb.shape[1])
         self._frames[key] = out
         if len(self._frames) > self.config.cache_frames:
             self._frames.popitem(last=False)
@@ -134,6 +152,8 @@ class NativeBackend:
         with torch.no_grad():
             if query.noun:
                 score = torch.sigmoid(self.model.pair_logits(frame.vectors, self.text_vectors([query.noun]))[:, 0]).numpy()
+                if query.noun in self._tip_nouns:  # the tips' word on Phillips against flathead
+                    score = np.minimum(score * frame.kind_factor[:, self._tip_nouns[query.noun]], 1.0)
             else:  # "the red one": any tool
                 score = 1.0 - np.array([p.is_container for p in frame.proposals], float) * 0.9
         if query.colour:
