@@ -103,18 +103,25 @@ class GroundingModel(nn.Module):
     @classmethod
     def load(cls, path: str | Path = DEFAULT_WEIGHTS) -> GroundingModel:
         """Read a model written by `save` (safetensors only: no pickle is ever unpickled)."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no grounding weights at {path}; train them with scripts/train_grounding.py --data DIR")
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-        if "config" not in meta or "bank" not in meta:
-            raise ValueError(f"{path} is not a native grounding model (its safetensors metadata lacks 'config' and 'bank')")
+        meta, tensors = read_weights(path, ("config", "bank"), "grounding weights", "a native grounding model",
+                                     "scripts/train_grounding.py --data DIR")
         config = json.loads(meta["config"])
         config["channels"] = tuple(config["channels"])
-        tensors = load_file(str(path))
         model = cls(ModelConfig(**config), tuple(json.loads(meta["bank"])), tensors["bank_embeddings"])
         model.load_state_dict(tensors)
         return model.eval()
+
+
+def read_weights(path: str | Path, keys: tuple[str, ...], what: str, kind: str, trainer: str) -> tuple[dict, dict]:
+    """Metadata and tensors of a safetensors weights file (nothing is unpickled); a missing file names `trainer`, one
+    whose metadata lacks `keys` is refused as not `kind`."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no {what} at {path}; train them with {trainer}")
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+    if any(k not in meta for k in keys):
+        raise ValueError(f"{path} is not {kind} (its safetensors metadata lacks {' and '.join(repr(k) for k in keys)})")
+    return meta, load_file(str(path))

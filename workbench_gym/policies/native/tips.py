@@ -14,8 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
+
+from workbench_gym.policies.native.model import read_weights
 
 #: The two kinds told apart, in the classifier's output order after "handle" (class 0).
 KINDS = ("phillips_screwdriver", "flathead_screwdriver")
@@ -77,17 +79,9 @@ class TipModel(nn.Module):
     @classmethod
     def load(cls, path: str | Path = DEFAULT_TIP_WEIGHTS) -> TipModel:
         """Read weights written by `save` (safetensors only: nothing is unpickled)."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no tip weights at {path}; train them with scripts/train_tips.py")
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-        if "channels" not in meta:
-            raise ValueError(f"{path} is not a tip model (its safetensors metadata lacks 'channels')")
+        meta, tensors = read_weights(path, ("channels",), "tip weights", "a tip model", "scripts/train_tips.py")
         model = cls(tuple(json.loads(meta["channels"])))
-        model.load_state_dict(load_file(str(path)))
+        model.load_state_dict(tensors)
         return model.eval()
 
 
