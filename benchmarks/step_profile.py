@@ -1,7 +1,7 @@
 """Where an env step's and an env reset's time goes, and Bullet's own split of a physics step.
 
 Times each part of `WorkbenchEnv.step` (state obs, ee_delta control, random actions, 20 tools)
-and of `WorkbenchEnv.reset` (scene sampling and its validation, placing bodies, settling, goal and
+and of `WorkbenchEnv.reset` (scene sampling, placing bodies, settling, goal and
 instruction, observation) with CPU-time clocks wrapped around the functions they call, and
 Bullet's split of a physics step (collision detection vs constraint solving) from its
 profile-timings log.
@@ -27,7 +27,6 @@ from report import emit  # benchmarks/report.py
 import workbench_gym  # noqa: F401  (registers the envs)
 from workbench_gym.envs import workbench_env
 from workbench_gym.envs.task import Task
-from workbench_gym.scenes import sampler
 from workbench_gym.sim.world import World
 
 CLOCK = time.process_time  # CPU time of this process: less sensitive to other load than wall time
@@ -98,8 +97,7 @@ def step_breakdown(steps: int = 600, tools: int = 20, seed: int = 0) -> dict[str
 def reset_breakdown(resets: int = 40, tools: int = 20, first_seed: int = 1000, warmup: int = 150, **options) -> dict[str, float]:
     """Milliseconds of CPU per `reset(seed)` in each part, over `resets` seeds (after `warmup` untimed ones).
 
-    Validation runs inside sampling and settling inside the world build: each is counted on its own
-    line and left out of the line around it. `options` go to `gym.make` (`reset_mode="reuse"`, say).
+    Settling runs inside the world build: it is counted on its own line and left out of the build's. `options` go to `gym.make` (`reset_mode="reuse"`, say).
     """
     env = gym.make("workbench_gym/PickTool-v0", obs_mode="state", n_tools=tools, **options)
     for seed in range(warmup):  # first builds, pool growth and variants' first rest poses are not what RL runs see
@@ -107,7 +105,7 @@ def reset_breakdown(resets: int = 40, tools: int = 20, first_seed: int = 1000, w
     unwrapped, totals = env.unwrapped, collections.Counter()
     outer = [(type(unwrapped.task), "sample_scene", "scene sampling"), (World, "build", "world build"), (Task, "start", "goal and instruction"),
              (workbench_env, "observe", "observation")]
-    inner = [(sampler, "validate", "scene validation"), (World, "settle", "settling")]
+    inner = [(World, "settle", "settling")]
     active: list = []
     patches = [(owner, name, _timed(owner, name, key, totals, active)) for owner, name, key in outer]
     patches += [(owner, name, _timed(owner, name, key, totals, [])) for owner, name, key in inner]
@@ -121,7 +119,6 @@ def reset_breakdown(resets: int = 40, tools: int = 20, first_seed: int = 1000, w
             _restore(owner, name, own, original)
         env.close()
     out = {key: round(totals[key] / resets * 1e3, 2) for *_, key in outer + inner}
-    out["scene sampling"] = round(out["scene sampling"] - out["scene validation"], 2)
     out["world build"] = round(out["world build"] - out["settling"], 2)
     out["rest (env bookkeeping)"] = round(total / resets * 1e3 - sum(out.values()), 2)
     out["total"] = round(total / resets * 1e3, 2)

@@ -1,6 +1,7 @@
 import pytest
 
-from workbench_gym.scenes import MAX_TOOLS, TOOLS, sample_clutter
+from workbench_gym.scenes import MAX_TOOLS, TOOLS, BenchSpec, SceneSpecError, sample_clutter
+from workbench_gym.scenes.spec import validate
 
 
 @pytest.mark.parametrize("n", [1, 12, MAX_TOOLS])
@@ -8,6 +9,23 @@ def test_same_seed_same_spec(n):
     a, b = sample_clutter(7, n), sample_clutter(7, n)
     assert a.to_json() == b.to_json()
     assert len(a.tools) == n
+
+
+@pytest.mark.parametrize("options", [{"n_tools": 20}, {"n_tools": MAX_TOOLS, "density": 1.0}, {"n_tools": 12, "with_containers": False},
+                                     {"n_tools": 10, "keep_clear": [((0.3, -0.1), (0.5, 0.1))], "density": 0.8},
+                                     {"n_tools": 16, "category_mix": ["screw", "nut", "allen_key", "slip_joint_pliers"], "density": 0.9},
+                                     {"n_tools": 8, "bench": BenchSpec(size=(1.0, 1.6, 0.05), height=0.7), "seen_variants_only": True}])
+def test_sampled_scenes_pass_validation(options):
+    """The sampler skips `validate` (its scenes are valid by construction): check that they are."""
+    for seed in range(25):
+        validate(sample_clutter(seed, **options))
+
+
+def test_a_bad_bench_is_named():
+    with pytest.raises(SceneSpecError, match="bench.size"):
+        sample_clutter(0, 4, bench=BenchSpec(size=(0.9, -1.0, 0.05)))
+    with pytest.raises(SceneSpecError, match="off the bench"):  # too small for the bins
+        sample_clutter(0, 4, bench=BenchSpec(size=(0.9, 1.0, 0.05)))
 
 
 def test_different_seeds_differ():

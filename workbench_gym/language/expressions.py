@@ -31,11 +31,19 @@ def _env_candidates(target: ObjectSpec) -> list[str]:
     return out + [f"leftmost {cat.display}", f"rightmost {cat.display}", f"{cat.display} {NEAREST_TRAY}"]
 
 
-def referring_expressions(target: ObjectSpec, spec: SceneSpec) -> list[str]:
-    """Phrases (without "the") that fit `target` and no other tool in the scene, most specific first."""
-    things = things_of(spec, robot_leftness(spec))
+def referring_expressions(target: ObjectSpec, spec: SceneSpec, things: list[Thing] | None = None) -> list[str]:
+    """Phrases (without "the") that fit `target` and no other tool in the scene, most specific first.
+
+    `things` is `env_things(spec)`, for callers that name several tools of one scene.
+    """
+    things = things if things is not None else env_things(spec)
     thing = next(t for t in things if t.name == target.name)
     return [p for p in dict.fromkeys(_env_candidates(target)) if resolve(f"the {p}", things, 0.0) == [thing]]
+
+
+def env_things(spec: SceneSpec) -> list[Thing]:
+    """The spec's objects as the envs' instructions see them (left as the robot sees it)."""
+    return things_of(spec, robot_leftness(spec))
 
 
 def phrase(templates: dict[str, tuple[str, ...]], split: str, rng: np.random.Generator, **slots) -> str:

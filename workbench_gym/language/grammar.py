@@ -83,6 +83,11 @@ def normalise(text: str) -> str:
 
 def parse_phrase(text: str) -> Query:
     """Split an expression into noun, colour, size, order word and relation; unknown words stay in the noun."""
+    return _parse(text, catalog_key())
+
+
+@lru_cache(maxsize=16384)  # resets and annotation parse the same few hundred phrases thousands of times
+def _parse(text: str, key: tuple) -> Query:
     text = normalise(text)
     if not text:
         raise ValueError("empty referring expression; expected text such as 'the red screwdriver'")
@@ -97,7 +102,7 @@ def parse_phrase(text: str) -> Query:
     # A name may itself hold a size or colour word ("small parts container"): take the longest first.
     noun = []
     padded = f" {text} "
-    for name in _longest_first(catalog_key()):
+    for name in _longest_first(key):
         if f" {name} " in padded:
             noun, text = [name], padded.replace(f" {name} ", " ").strip()
             break

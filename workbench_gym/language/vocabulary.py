@@ -151,7 +151,8 @@ def _family_word(family: str) -> str:
 
 
 def catalog_key() -> tuple:
-    return tuple((name, id(cat)) for name, cat in catalog.CATALOG.items()) + tuple(catalog.COLOURS)
+    """What the vocabulary's caches are keyed by: the catalog's names, its category objects and its colours."""
+    return tuple(catalog.CATALOG), tuple(map(id, catalog.CATALOG.values())), tuple(catalog.COLOURS)
 
 
 def vocabulary() -> Vocabulary:
