@@ -31,19 +31,28 @@ def _env_candidates(target: ObjectSpec) -> list[str]:
     return out + [f"leftmost {cat.display}", f"rightmost {cat.display}", f"{cat.display} {NEAREST_TRAY}"]
 
 
-def referring_expressions(target: ObjectSpec, spec: SceneSpec, things: list[Thing] | None = None) -> list[str]:
-    """Phrases (without "the") that fit `target` and no other tool in the scene, most specific first.
-
-    `things` is `env_things(spec)`, for callers that name several tools of one scene.
-    """
-    things = things if things is not None else env_things(spec)
-    thing = next(t for t in things if t.name == target.name)
-    return [p for p in dict.fromkeys(_env_candidates(target)) if resolve(f"the {p}", things, 0.0) == [thing]]
+def referring_expressions(target: ObjectSpec, spec: SceneSpec) -> list[str]:
+    """Phrases (without "the") that fit `target` and no other tool in the scene, most specific first."""
+    return EnvNames(spec)(target)
 
 
-def env_things(spec: SceneSpec) -> list[Thing]:
-    """The spec's objects as the envs' instructions see them (left as the robot sees it)."""
-    return things_of(spec, robot_leftness(spec))
+class EnvNames:
+    """`referring_expressions` for the tools of one scene: a task names many, and their phrases overlap
+    ("largest wrench" is tried for every wrench), so each phrase is resolved once per scene."""
+
+    def __init__(self, spec: SceneSpec):
+        self.things = things_of(spec, robot_leftness(spec))
+        self._referents: dict[str, list[Thing]] = {}
+
+    def __call__(self, target: ObjectSpec) -> list[str]:
+        thing = next(t for t in self.things if t.name == target.name)
+        return [p for p in dict.fromkeys(_env_candidates(target)) if self._resolve(p) == [thing]]
+
+    def _resolve(self, phrase: str) -> list[Thing]:
+        found = self._referents.get(phrase)
+        if found is None:
+            found = self._referents[phrase] = resolve(f"the {phrase}", self.things, 0.0)
+        return found
 
 
 def phrase(templates: dict[str, tuple[str, ...]], split: str, rng: np.random.Generator, **slots) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from workbench_gym.envs.task import Task
-from workbench_gym.language.expressions import env_things, referring_expressions
+from workbench_gym.language.expressions import EnvNames
 from workbench_gym.scenes.catalog import is_held_out
 from workbench_gym.scenes.sampler import sample_clutter
 from workbench_gym.scenes.spec import ObjectSpec, SceneSpec
@@ -55,7 +55,7 @@ def has_goal_candidate(task: Task, spec: SceneSpec, keep: Callable[[SceneSpec, O
 def _goal_candidates(task: Task, spec: SceneSpec, keep: Callable[[SceneSpec, ObjectSpec], bool] | None) -> Iterator[tuple[ObjectSpec, list[str]]]:
     unseen = task.config.variant_split == "unseen"
     categories = task.config.goal_categories
-    things = None
+    names = None
     for tool in spec.tools:
         if tool.distractor or not graspable(spec, tool) or unseen != is_held_out(tool.category, tool.size, tool.colour):
             continue
@@ -63,8 +63,8 @@ def _goal_candidates(task: Task, spec: SceneSpec, keep: Callable[[SceneSpec, Obj
             continue
         if keep is not None and not keep(spec, tool):
             continue
-        things = things or env_things(spec)
-        refs = referring_expressions(tool, spec, things)
+        names = names or EnvNames(spec)
+        refs = names(tool)
         if refs:
             yield tool, refs
 
