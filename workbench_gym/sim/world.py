@@ -83,7 +83,8 @@ class SimConfig:
     `reset_mode` "rebuild" starts a fresh PyBullet simulation for every scene, so a scene's states
     depend on the scene alone; "reuse" keeps the client and a pool of bodies, 2-8x faster to reset,
     and gives the same states except where Bullet's broadphase, whose internal order PyBullet
-    cannot reset, sends a trajectory another way (rare: see docs/speed.md). `World.build` says more.
+    cannot reset, sends a trajectory another way (3 of 900 replayed env episodes, docs/speed.md).
+    `World.build` says more.
     """
 
     timestep: float = 1.0 / 150.0
@@ -153,7 +154,7 @@ class World:
         pool of bodies outlive the build (only a scene that needs more bodies than the pool holds
         starts a fresh one); `_place` resets what an episode can change. Both give the states of a
         fresh simulation, except that Bullet's broadphase keeps an order of its own (the shape of
-        its AABB tree, which PyBullet cannot reset) that on rare histories changes a trajectory.
+        its AABB tree, which PyBullet cannot reset) that after some histories changes a trajectory.
         """
         needed = variant_counts(spec.objects)
         if self.config.reset_mode == "rebuild":
