@@ -343,12 +343,13 @@ class SceneReader:
         one_kind = len({c[0].category for c in candidates}) == 1
         if ref.size and not (most or place):
             # The size word is the disambiguator, and no question is needed: the words already said which. Among tools
-            # of one kind "large" is the longest, "small" the shortest of those not partly hidden (a hidden end only
-            # makes a tool look short), "medium" the one whose length speaks least against the catalog's (seen longer
-            # is strong evidence, seen shorter weak); across kinds, relative to each kind's catalog length.
-            relative = {"large": lambda e: -e.length / (1.0 if one_kind else e.model_length),
-                        "small": lambda e: (e.truncated, e.length / (1.0 if one_kind else e.model_length))}.get(
-                ref.size, lambda e: size_misfit(e, ref.size) if one_kind else (e.occluded, e.size != ref.size, size_misfit(e, ref.size)))
+            # of one kind, those fitted to that size first (length and, for most kinds, the height of the top say it);
+            # then "large" is the longest, "small" the shortest of those not partly hidden (a hidden end only makes a
+            # tool look short), "medium" the one whose length speaks least against the catalog's (seen longer is strong
+            # evidence, seen shorter weak); across kinds, relative to each kind's catalog length.
+            relative = {"large": lambda e: (one_kind and e.size != ref.size, -e.length / (1.0 if one_kind else e.model_length)),
+                        "small": lambda e: (one_kind and e.size != ref.size, e.truncated, e.length / (1.0 if one_kind else e.model_length))}.get(
+                ref.size, lambda e: (e.size != ref.size, size_misfit(e, ref.size)) if one_kind else (e.occluded, e.size != ref.size, size_misfit(e, ref.size)))
             best = min(candidates, key=lambda c: relative(c[0]))
             if best[0].size == ref.size or len(candidates) == 1 or one_kind or best[1] >= self.config.confident:
                 return best, f"the {ref.size} one of {len(candidates)} {noun} candidates (measured {best[0].length:.3f} m)"

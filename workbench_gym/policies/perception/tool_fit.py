@@ -1,15 +1,18 @@
 """Fitting a catalog tool to lifted points: which kind and size it is, and where it lies.
 
-Public catalog data only (tool shapes, as a shop's CAD would give them). The long axis comes from PCA or
-the smallest enclosing rectangle, the size from the catalog length nearest the measured one, and which end
-is which from how well the catalog's part footprints cover the points either way round.
+Public catalog data only (tool shapes, as a shop's CAD would give them, and how each lies at rest on a flat
+top). The long axis comes from PCA or the smallest enclosing rectangle, the size from the catalog length
+nearest the measured one and, where a kind's sizes lie at clearly different heights, from the height of its
+top, and which end is which from how well the catalog's part footprints cover the points either way round.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -26,6 +29,14 @@ REFINED_HYPOTHESES = 4  # best coarse poses refined on the grid
 SHORT_WEIGHT = 0.3  # weight of a tool seen shorter than a catalog length, against seen longer
 TRUNCATED = 0.9  # an occluded tool seen shorter than this share of its kind's shortest variant is partly hidden
 FRAGMENT = 0.85  # a tool seen shorter than this share of its kind's shortest variant is a piece of one
+#: A kind's sizes are told apart by the height of their tops where adjacent sizes rest this much apart or more (on dev
+#: scenes a depth camera's top lies 0-0.8 mm below the drawn one, within 0.05 mm for flat wrenches; pliers' sizes
+#: differ by 0.3 mm and hammers' not at all).
+HEIGHT_STEP = 0.0005
+HEIGHT_SLACK = 0.0015  # metres: a top further outside a kind's resting tops (raised, tilted, merged) says nothing of size
+HEIGHT_WEIGHT = 0.5  # weight of a top one size step off, against the footprint fit (0..1)
+#: Each variant's top at rest on a flat top, in metres (catalog data: scripts/resting_tops.py settles the shapes).
+RESTING_TOPS = Path(__file__).with_name("resting_tops.json")
 #: Offsets (dx, dy, dyaw) tried around a coarse pose: +-1.5 cm, +-6 degrees.
 _REFINE_GRID = np.stack(np.meshgrid(np.linspace(-0.015, 0.015, 5), np.linspace(-0.015, 0.015, 5), np.radians(np.linspace(-6, 6, 5)), indexing="ij"), -1).reshape(-1, 3)
 
@@ -157,10 +168,12 @@ def fit_points(points: np.ndarray, categories: tuple[str, ...], bench_z: float, 
         local = xy @ rot
         lo, hi = local.min(0), local.max(0)
         extents.append((axis_yaw, rot @ ((lo + hi) / 2), float(hi[0] - lo[0]) + pixel))
+    top = float(points[:, 2].max() - bench_z)
     hypotheses = []  # (score, order, category, size, yaw, origin, length); order keeps ties in axis-major order
     for c, category in enumerate(categories):
         for s, size in enumerate(get_category(category).sizes):
             model_length, model_centre, parts = catalog_model(category, size)
+            height = HEIGHT_WEIGHT * height_penalty(top, category, size, hidden)
             poses, keys = [], []
             for a, (axis_yaw, centre, length) in enumerate(extents):
                 for turn in (0, 1):
@@ -169,7 +182,7 @@ def fit_points(points: np.ndarray, categories: tuple[str, ...], bench_z: float, 
                     keys.append(((a, c, s, turn), length))
             fits = _footprint_fit(fit_xy, parts, np.array(poses))  # every axis and end of this variant at once
             for pose, (order, length), fit in zip(poses, keys, fits):
-                hypotheses.append((float(fit) - length_penalty(length, model_length), order, category, size, pose[2], np.array(pose[:2]), length))
+                hypotheses.append((float(fit) - length_penalty(length, model_length) - height, order, category, size, pose[2], np.array(pose[:2]), length))
     hypotheses.sort(key=lambda h: (-h[0], h[1]))
     # Refine the best few: a coarse centre a centimetre off can favour the wrong end or the wrong size.
     best = None
@@ -178,13 +191,42 @@ def fit_points(points: np.ndarray, categories: tuple[str, ...], bench_z: float, 
         poses = np.array([[*origin, yaw]]) + _REFINE_GRID
         fits = _footprint_fit(fit_xy, parts, poses)
         i = int(np.argmax(fits))
-        refined = (float(fits[i]) - length_penalty(length, model_length), category, size, poses[i, 2], poses[i, :2], float(fits[i]), length)
+        height = HEIGHT_WEIGHT * height_penalty(top, category, size, hidden)
+        refined = (float(fits[i]) - length_penalty(length, model_length) - height, category, size, poses[i, 2], poses[i, :2], float(fits[i]), length)
         if best is None or refined[0] > best[0]:
             best = refined
     _, category, size, yaw, origin, fit, length = best
     yaw = (yaw + math.pi) % (2 * math.pi) - math.pi
-    top = float(points[:, 2].max() - bench_z)
     return ToolEstimate(category, size, (float(origin[0]), float(origin[1]), bench_z), yaw, length, top, fit, len(points), hidden)
+
+
+@lru_cache(maxsize=1)
+def _resting_table() -> dict[str, dict[str, float]]:
+    return json.loads(RESTING_TOPS.read_text())
+
+
+@lru_cache(maxsize=None)
+def resting_tops(category: str) -> dict[str, float] | None:
+    """Each size's resting top where a depth camera tells them apart, else None (also for a kind the table lacks)."""
+    tops = _resting_table().get(category)
+    if tops is None or set(tops) != set(get_category(category).sizes):
+        return None
+    ordered = sorted(tops.values())
+    return tops if len(ordered) > 1 and min(np.diff(ordered)) >= HEIGHT_STEP else None
+
+
+def height_penalty(top: float, category: str, size: str, hidden: bool = False) -> float:
+    """How far (in size steps, at most 1) a measured top lies from the size's resting top; 0 where height says nothing.
+
+    With part of the tool out of sight (`hidden`) its highest point may be hidden too: a top seen lower than a size's
+    then counts at SHORT_WEIGHT, as a length seen shorter does; a top seen higher is strong evidence either way.
+    """
+    tops = resting_tops(category)
+    if tops is None or not min(tops.values()) - HEIGHT_SLACK <= top <= max(tops.values()) + HEIGHT_SLACK:
+        return 0.0
+    step = float(min(np.diff(sorted(tops.values()))))
+    above = top - tops[size]
+    return min((above if above > 0 else -above * (SHORT_WEIGHT if hidden else 1.0)) / step, 1.0)
 
 
 def size_misfit(estimate: ToolEstimate, size: str) -> float:
