@@ -215,18 +215,28 @@ def resting_tops(category: str) -> dict[str, float] | None:
     return tops if len(ordered) > 1 and min(np.diff(ordered)) >= HEIGHT_STEP else None
 
 
+@lru_cache(maxsize=None)
+def _height_scale(category: str) -> tuple[float, float, float] | None:
+    """(lowest resting top - HEIGHT_SLACK, highest + HEIGHT_SLACK, smallest step between sizes), or None."""
+    tops = resting_tops(category)
+    if tops is None:
+        return None
+    ordered = sorted(tops.values())
+    return ordered[0] - HEIGHT_SLACK, ordered[-1] + HEIGHT_SLACK, float(min(np.diff(ordered)))
+
+
 def height_penalty(top: float, category: str, size: str, hidden: bool = False) -> float:
     """How far (in size steps, at most 1) a measured top lies from the size's resting top; 0 where height says nothing.
 
     With part of the tool out of sight (`hidden`) its highest point may be hidden too: a top seen lower than a size's
     then counts at SHORT_WEIGHT, as a length seen shorter does; a top seen higher is strong evidence either way.
+    Called for every size hypothesis of every fit, so the per-kind figures are worked out once.
     """
-    tops = resting_tops(category)
-    if tops is None or not min(tops.values()) - HEIGHT_SLACK <= top <= max(tops.values()) + HEIGHT_SLACK:
+    scale = _height_scale(category)
+    if scale is None or not scale[0] <= top <= scale[1]:
         return 0.0
-    step = float(min(np.diff(sorted(tops.values()))))
-    above = top - tops[size]
-    return min((above if above > 0 else -above * (SHORT_WEIGHT if hidden else 1.0)) / step, 1.0)
+    above = top - resting_tops(category)[size]
+    return min((above if above > 0 else -above * (SHORT_WEIGHT if hidden else 1.0)) / scale[2], 1.0)
 
 
 def size_misfit(estimate: ToolEstimate, size: str) -> float:
