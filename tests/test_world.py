@@ -148,3 +148,45 @@ def test_cached_scenery_composite_equals_a_full_render(world12, spec12, camera):
     np.testing.assert_array_equal(fast.rgb, full.rgb)
     np.testing.assert_array_equal(fast.depth, full.depth)
     np.testing.assert_array_equal(fast.segmentation, full.segmentation)
+
+
+def test_the_panda_collides_with_the_hulls_its_full_meshes_make(tmp_path):
+    """The URDF's collision meshes are trimmed copies (sim.robot.hull_obj): PyBullet must build the same points, in the same order."""
+    from pathlib import Path
+
+    import pybullet_data
+
+    from workbench_gym.sim.robot import lowpoly_panda_urdf
+
+    trimmed = Path(lowpoly_panda_urdf())
+    originals = Path(pybullet_data.getDataPath()) / "franka_panda" / "meshes" / "collision"
+    full = tmp_path / "full.urdf"
+    full.write_text(trimmed.read_text().replace(f'"{trimmed.parent.as_posix()}/', f'"{originals.as_posix()}/'))
+    assert full.read_text() != trimmed.read_text()
+    client = pybullet.connect(pybullet.DIRECT)
+    try:
+        hulls = []
+        for urdf in (trimmed, full):
+            body = pybullet.loadURDF(str(urdf), useFixedBase=True, physicsClientId=client)
+            hulls.append([pybullet.getMeshData(body, link, physicsClientId=client) for link in range(-1, pybullet.getNumJoints(body, physicsClientId=client))])
+        assert sum(n for n, _ in hulls[0]) > 1000
+        assert hulls[0] == hulls[1]
+    finally:
+        pybullet.disconnect(client)
+
+
+def test_parallel_workers_write_the_panda_files_once(tmp_path):
+    """Workers starting together (a vector env) each find a whole URDF folder, and no half-written copy is left behind."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from workbench_gym.sim.robot import lowpoly_panda_urdf as f; import pybullet as p; p.connect(p.DIRECT); p.loadURDF(f()); print(f())"
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    workers = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    paths = {worker.communicate(timeout=120)[0].strip() for worker in workers}
+    assert [worker.returncode for worker in workers] == [0] * 6
+    assert len(paths) == 1
+    (folder,) = tmp_path.iterdir()
+    assert str(folder / "panda.urdf") in paths
+    assert len(list(folder.glob("*.obj"))) == 10
