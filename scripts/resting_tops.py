@@ -2,7 +2,7 @@
 
 The planner's perception tells most kinds' sizes apart by the height of their tops as well as by their lengths
 (`policies.perception.tool_fit`). Perception imports nothing from the simulator, so it reads this table, made here
-from the catalog shapes settled alone on a bench (`sim.rest.resting_top`); `tests/test_perception.py` checks that
+from the catalog shapes settled alone on a bench (`sim.rest.resting_top`); `tests/test_tool_sizes.py` checks that
 the table still matches them.
 
     python scripts/resting_tops.py    # rewrites workbench_gym/policies/perception/resting_tops.json
