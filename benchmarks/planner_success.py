@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import sys
@@ -205,7 +206,10 @@ def main() -> None:
                                     "met": needless <= TARGETS["needless_ask"]}
         summary[split] = part
     summary["latency_ms"] = {"mean": float(np.mean(latencies)), "p95": float(np.percentile(latencies, 95)), "decisions": len(latencies),
-                             "target": TARGETS["latency_ms"], "met": bool(np.mean(latencies) <= TARGETS["latency_ms"])} if latencies else None
+                             "target": TARGETS["latency_ms"], "met": bool(np.mean(latencies) <= TARGETS["latency_ms"]),
+                             "workers_sharing_cores": [args.workers, os.cpu_count()],
+                             "note": None if args.workers <= 1 else "taken while episodes ran in parallel processes on shared cores: "
+                                     "quote benchmarks/planner_latency.py (uncached, one process)"} if latencies else None
     summary["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = {
         "command": "python benchmarks/planner_success.py " + " ".join(sys.argv[1:]),
