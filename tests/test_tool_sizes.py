@@ -76,3 +76,19 @@ def test_the_top_s_height_makes_fitted_sizes_right_more_often(monkeypatch, torch
     assert total >= 50 and abs(total - total_by_length) <= 3
     assert right / total >= 0.9
     assert right / total > right_by_length / total_by_length + 0.03
+
+
+def test_largest_and_smallest_of_a_kind_sized_by_height_go_by_the_fitted_size_then_the_length():
+    """A tape measure fitted large (its top says so) measured 3 mm shorter than one fitted medium is still the largest."""
+    from workbench_gym.policies.scene_reader import PlannerConfig, SceneReader
+
+    def tool(category, size, y, length):
+        return tool_fit.ToolEstimate(category, size, (0.4, y, 0.75), 0.0, length, 0.03, 0.9, 200), 0.9
+
+    reader = SceneReader(backend=None, config=PlannerConfig())
+    tapes = [tool("tape_measure", "medium", 0.1, 0.075), tool("tape_measure", "large", -0.1, 0.072), tool("tape_measure", "small", 0.0, 0.074)]
+    assert reader.resolve(ToolReference("tape_measure", order="largest"), tapes)[0] is tapes[1]
+    assert reader.resolve(ToolReference("tape_measure", order="smallest"), tapes)[0] is tapes[2]
+    # Hammers rest at one height whatever their size: their fitted size is a guess from the length, so the length decides.
+    hammers = [tool("claw_hammer", "large", 0.1, 0.30), tool("claw_hammer", "medium", -0.1, 0.31)]
+    assert reader.resolve(ToolReference("claw_hammer", order="largest"), hammers)[0] is hammers[1]

@@ -39,6 +39,7 @@ from workbench_gym.policies.perception import (
     lift_region,
     pixel_size,
     project,
+    resting_tops,
     sight,
     size_misfit,
     standing_at,
@@ -338,8 +339,9 @@ class SceneReader:
             kinds = categories_of(ref.category)
             candidates = [c for c in candidates if c[0].category in kinds] or candidates
             candidates = [c for c in candidates if not c[0].fragment] or candidates  # a piece of a tool has no length or place of its own
-        # Tools of one kind compare by the length measured (a fitted size is a guess from that length, and a near-miss
-        # in it flips the order); tools of several kinds by the catalog size each was fitted to.
+        # Tools of one kind compare by the length measured (where only the length fits the size, a near-miss in it flips
+        # the order; below, kinds also sized by their top's height go by the fitted size first); tools of several kinds
+        # by the catalog size each was fitted to.
         one_kind = len({c[0].category for c in candidates}) == 1
         if ref.size and not (most or place):
             # The size word is the disambiguator, and no question is needed: the words already said which. Among tools
@@ -354,9 +356,12 @@ class SceneReader:
             if best[0].size == ref.size or len(candidates) == 1 or one_kind or best[1] >= self.config.confident:
                 return best, f"the {ref.size} one of {len(candidates)} {noun} candidates (measured {best[0].length:.3f} m)"
         if most or place:
+            # Where the height of a tool's top sizes its kind too (`tool_fit.resting_tops`), the fitted size is no longer a
+            # guess from the length alone: tools of that kind compare by it first, then by the length measured.
+            sized = one_kind and resting_tops(candidates[0][0].category) is not None
             key = {
-                "largest": lambda c: -c[0].length if one_kind else -c[0].nominal - 0.01 * c[0].length,
-                "smallest": lambda c: c[0].length if one_kind else c[0].nominal + 0.01 * c[0].length,
+                "largest": lambda c: (-c[0].nominal if sized else 0.0, -c[0].length) if one_kind else -c[0].nominal - 0.01 * c[0].length,
+                "smallest": lambda c: (c[0].nominal if sized else 0.0, c[0].length) if one_kind else c[0].nominal + 0.01 * c[0].length,
                 "leftmost": lambda c: -c[0].xy[1],  # the robot's left is +y
                 "rightmost": lambda c: c[0].xy[1],
             }.get(most or place)

@@ -19,12 +19,12 @@ from workbench_gym.policies.perception.camera import backproject, bench_area, de
 from workbench_gym.policies.perception.fusion import FusedRegion, FusionConfig, fuse
 from workbench_gym.policies.perception.proposals import FrameAnalysis, Proposal, ProposalConfig, analyse, propose
 from workbench_gym.policies.perception.regions import LiftedRegion, lift_mask, lift_proposals, lift_region, occluded
-from workbench_gym.policies.perception.tool_fit import ToolEstimate, fit_points, fit_tool, size_misfit
+from workbench_gym.policies.perception.tool_fit import ToolEstimate, fit_points, fit_tool, resting_tops, size_misfit
 from workbench_gym.policies.perception.zone_fit import fit_zone, zone_of_points
 
 __all__ = [
     "FrameAnalysis", "FusedRegion", "FusionConfig", "LiftedRegion", "Proposal", "ProposalConfig", "ToolEstimate", "analyse",
     "backproject", "bench_area", "bench_height", "decimate", "fit_points", "fit_tool", "fit_zone", "fuse", "lift_mask",
-    "lift_proposals", "lift_region", "occluded", "pixel_size", "project", "propose", "sight", "size_misfit", "standing_at", "view_bench_height", "view_points",
+    "lift_proposals", "lift_region", "occluded", "pixel_size", "project", "propose", "resting_tops", "sight", "size_misfit", "standing_at", "view_bench_height", "view_points",
     "zone_of_points",
 ]
