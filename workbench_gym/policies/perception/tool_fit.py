@@ -205,24 +205,21 @@ def _resting_table() -> dict[str, dict[str, float]]:
     return json.loads(RESTING_TOPS.read_text())
 
 
-@lru_cache(maxsize=None)
 def resting_tops(category: str) -> dict[str, float] | None:
     """Each size's resting top where a depth camera tells them apart, else None (also for a kind the table lacks)."""
-    tops = _resting_table().get(category)
-    if tops is None or set(tops) != set(get_category(category).sizes):
-        return None
-    ordered = sorted(tops.values())
-    return tops if len(ordered) > 1 and min(np.diff(ordered)) >= HEIGHT_STEP else None
+    return _resting_table()[category] if _height_scale(category) is not None else None
 
 
 @lru_cache(maxsize=None)
 def _height_scale(category: str) -> tuple[float, float, float] | None:
-    """(lowest resting top - HEIGHT_SLACK, highest + HEIGHT_SLACK, smallest step between sizes), or None."""
-    tops = resting_tops(category)
-    if tops is None:
+    """(lowest resting top - HEIGHT_SLACK, highest + HEIGHT_SLACK, smallest step between sizes), or None where the
+    table lacks the kind's sizes or they rest less than HEIGHT_STEP apart."""
+    tops = _resting_table().get(category)
+    if tops is None or set(tops) != set(get_category(category).sizes) or len(tops) < 2:
         return None
     ordered = sorted(tops.values())
-    return ordered[0] - HEIGHT_SLACK, ordered[-1] + HEIGHT_SLACK, float(min(np.diff(ordered)))
+    step = float(min(np.diff(ordered)))
+    return (ordered[0] - HEIGHT_SLACK, ordered[-1] + HEIGHT_SLACK, step) if step >= HEIGHT_STEP else None
 
 
 def height_penalty(top: float, category: str, size: str, hidden: bool = False) -> float:
