@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +32,7 @@ from workbench_gym.scenes.geometry import BodyGeometry
 from workbench_gym.scenes.parts import Part, quat_to_matrix
 from workbench_gym.scenes.spec import ObjectSpec
 from workbench_gym.scenes.textures import bench_pattern
+from workbench_gym.sim.scratch import user_temp_folder
 
 _SHAPE_TYPES = {"box": pybullet.GEOM_BOX, "cylinder": pybullet.GEOM_CYLINDER, "capsule": pybullet.GEOM_CAPSULE, "mesh": pybullet.GEOM_MESH}
 
@@ -43,7 +43,7 @@ ROLLING_FRICTION, SPINNING_FRICTION = 1e-4, 1e-3
 
 
 def _cache_dir() -> Path:
-    folder = Path(tempfile.gettempdir()) / f"workbench_gym_assets_{os.getuid()}"
+    folder = user_temp_folder("assets")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

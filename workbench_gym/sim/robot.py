@@ -20,6 +20,8 @@ import numpy as np
 import pybullet
 import pybullet_data
 
+from workbench_gym.sim.scratch import user_temp_folder
+
 ARM_JOINTS = (0, 1, 2, 3, 4, 5, 6)
 FINGER_JOINTS = (9, 10)
 HAND_LINK = 8
@@ -65,7 +67,7 @@ def lowpoly_panda_urdf() -> str:
     meshes = sorted(set(re.findall(r'<collision>\s*<geometry>\s*<mesh filename="([^"]+)"', text)))
     hulls = {Path(mesh).name: hull_obj(Path(mesh).read_text()) for mesh in meshes}
     digest = hashlib.sha1("".join([text, *hulls.values()]).encode()).hexdigest()[:12]
-    folder = Path(tempfile.gettempdir()) / f"workbench_gym_panda_{os.getuid()}_{digest}"
+    folder = user_temp_folder("panda", digest)
 
     def collision(match: re.Match) -> str:
         return match.group(0).replace(match.group(1), (folder / Path(match.group(1)).name).as_posix())
