@@ -7,6 +7,7 @@ from depth, and both get the same grasp.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -28,6 +29,11 @@ def region_grasp(position, rot: np.ndarray, grasp: GraspRegion, slide: float = 0
     yaw = (closing - math.pi / 2 + math.pi / 2) % math.pi - math.pi / 2
     along = np.array([math.cos(grasp.closing_yaw + math.pi / 2), math.sin(grasp.closing_yaw + math.pi / 2), 0.0])
     return np.asarray(position) + rot @ (np.asarray(grasp.center) + slide * grasp.half_length * along), yaw
+
+
+def turned(grasp: GraspRegion, turn: float) -> GraspRegion:
+    """The same region with the fingers closing `turn` radians further round (one of `grasp.turns`, or 0)."""
+    return replace(grasp, closing_yaw=grasp.closing_yaw + turn) if turn else grasp
 
 
 def finger_width(grasp: GraspRegion) -> float:

@@ -10,10 +10,10 @@ import math
 
 import numpy as np
 
-from workbench_gym.control.grasp_regions import GRASP_SLIDES, region_grasp, yaw_of
+from workbench_gym.control.grasp_regions import GRASP_SLIDES, region_grasp, turned, yaw_of
 from workbench_gym.envs.high_level import Pick, Place
 from workbench_gym.scenes.footprint import bodies_overlap
-from workbench_gym.scenes.geometry import GraspRegion, container_interior
+from workbench_gym.scenes.geometry import container_interior
 from workbench_gym.scenes.parts import quat_from_euler, quat_to_matrix
 from workbench_gym.scenes.spec import ObjectSpec
 from workbench_gym.sim.robot import FINGER_JOINTS, MAX_FINGER_WIDTH
@@ -31,11 +31,10 @@ def grasp_pose(world: World, tool: ObjectSpec, slide: float = 0.0) -> tuple[np.n
     return region_grasp(position, quat_to_matrix(quaternion), tool.geometry.grasp, slide)
 
 
-#: More grasps to try: slides along the region, a tighter opening, and turns for parts that can be held either way
-#: (a hex nut every 60 degrees, a tape measure's square case across either pair of sides).
+#: More grasps to try: slides along the region, a tighter opening, and the region's turns (`GraspRegion.turns`: a hex
+#: nut every 60 degrees, a tape measure's square case across either pair of sides).
 MORE_SLIDES = (0.35, -0.35)
 MARGINS = (0.025, 0.012)  # metres the fingers open beyond the grasp region: the usual, then a tight one
-TURNS = {"nut": (math.pi / 3, -math.pi / 3), "tape_measure": (math.pi / 2,)}
 #: The Panda's finger pad seen from above (measured from its collision shape): half its width across the closing
 #: direction, and its thickness along it beyond the opening.
 PAD_HALF_WIDTH, PAD_THICKNESS = 0.0145, 0.015
@@ -70,10 +69,9 @@ def grasp_options(world: World, tool: ObjectSpec) -> list[Pick]:
     rot, grasp = quat_to_matrix(quaternion), tool.geometry.grasp
     out = []
     for margin in MARGINS:
-        for turn in (0.0, *TURNS.get(tool.category, ())):
-            turned = grasp if not turn else GraspRegion(grasp.center, grasp.closing_yaw + turn, grasp.width, grasp.half_length)
+        for turn in (0.0, *grasp.turns):
             for slide in (*GRASP_SLIDES, *MORE_SLIDES):
-                point, yaw = region_grasp(position, rot, turned, slide)
+                point, yaw = region_grasp(position, rot, turned(grasp, turn), slide)
                 out.append(Pick((*point, yaw), min(grasp.width + margin, MAX_FINGER_WIDTH)))
     return out
 

@@ -10,32 +10,46 @@ import math
 
 import numpy as np
 
-from workbench_gym.control.grasp_regions import GRASP_SLIDES, finger_width, region_grasp
+from workbench_gym.control.grasp_regions import GRASP_SLIDES, finger_width, region_grasp, turned
 from workbench_gym.envs.high_level import Pick, Place
 from workbench_gym.language.task import HANDOVER
 from workbench_gym.policies.perception import ToolEstimate
-from workbench_gym.scenes.geometry import build_geometry
+from workbench_gym.scenes.geometry import GraspRegion, build_geometry
 from workbench_gym.scenes.parts import quat_to_matrix
 from workbench_gym.scenes.zones import Zone
 
 LONG_TOOL_MARGIN = 0.04  # metres: a tool within this of a zone's length goes in diagonally
 
 
+def _retry(grasp: GraspRegion, attempt: int) -> tuple[float, bool, float]:
+    """(turn, flipped, slide) of grasp `attempt` (0 first): first the region's turns (`GraspRegion.turns`), then
+    alternately the fit the other way round and not, sliding along the region as the oracle's retries do."""
+    if 0 < attempt <= len(grasp.turns):
+        return grasp.turns[attempt - 1], False, 0.0
+    k = attempt - len(grasp.turns) if attempt else 0
+    return 0.0, bool(k % 2), GRASP_SLIDES[(k // 2) % len(GRASP_SLIDES)]
+
+
 def pick_at(estimate: ToolEstimate, attempt: int = 0) -> Pick:
     """The Pick at a fitted tool's catalog grasp region.
 
-    Odd retries assume the fit had the tool the wrong way round (ends are what a partial mask gets wrong);
-    later ones slide along the region as the oracle's retries do.
+    Retries of a part held as well across other sides (a hex nut's other flats) close across those first: a finger
+    that met a neighbour lands elsewhere. Then odd retries assume the fit had the tool the wrong way round (ends are
+    what a partial mask gets wrong), and later ones slide along the region.
     """
-    pose = estimate.flipped() if attempt % 2 else estimate
     grasp = build_geometry(estimate.category, estimate.size).grasp
-    slide = GRASP_SLIDES[(attempt // 2) % len(GRASP_SLIDES)]
-    point, yaw = region_grasp(pose.position, pose.rotation, grasp, slide)
+    turn, flip, slide = _retry(grasp, attempt)
+    pose = estimate.flipped() if flip else estimate
+    point, yaw = region_grasp(pose.position, pose.rotation, turned(grasp, turn), slide)
     return Pick((float(point[0]), float(point[1]), float(point[2]), float(yaw)), finger_width(grasp))
 
 
-def retry_kind(attempt: int) -> str:
-    return "taking it the other way round" if attempt % 2 else "sliding along its grasp region"
+def retry_kind(estimate: ToolEstimate, attempt: int) -> str:
+    """How retry `attempt` of `pick_at` differs from the first grasp, in words for the planner's log."""
+    turn, flip, _ = _retry(build_geometry(estimate.category, estimate.size).grasp, attempt)
+    if turn:
+        return f"closing across its sides {abs(round(math.degrees(turn)))} degrees round"
+    return "taking it the other way round" if flip else "sliding along its grasp region"
 
 
 def place_in(zone: Zone, slot_index: int, held: ToolEstimate, carry: tuple[np.ndarray, float], clearance: float, failed: int) -> Place:

@@ -204,7 +204,7 @@ class VLMPlanner:
             if near:
                 target.estimate = min(near, key=lambda e: _distance(e, target.estimate))
             target.attempts += 1
-            return pick_at(target.estimate, target.attempts - 1), f"retry {target.attempts - 1} of the {describe(ref)}, {retry_kind(target.attempts - 1)}"
+            return pick_at(target.estimate, target.attempts - 1), f"retry {target.attempts - 1} of the {describe(ref)}, {retry_kind(target.estimate, target.attempts - 1)}"
         candidates = self.scene.candidates(ref, second_look=True)
         if self.config.overhead_check and measured(ref):
             candidates = self.scene.measured_from_above(ref, candidates)
@@ -285,7 +285,7 @@ class VLMPlanner:
             near = [c for c in left if _distance(c[0], target.estimate) < self.config.nudge]
             if near and target.attempts < self.config.attempts:
                 target.estimate, target.attempts = near[0][0], target.attempts + 1
-                return pick_at(target.estimate, target.attempts - 1), f"retry {target.attempts - 1} on a {one}, {retry_kind(target.attempts - 1)}"
+                return pick_at(target.estimate, target.attempts - 1), f"retry {target.attempts - 1} on a {one}, {retry_kind(target.estimate, target.attempts - 1)}"
             if near:
                 self.done_targets.append(target.estimate.xy)
                 self._forget(target.estimate)

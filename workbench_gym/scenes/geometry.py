@@ -24,13 +24,16 @@ class GraspRegion:
 
     The fingers close along `closing_yaw` (radians about z in the body frame) on a section
     `width` wide, centred at `center`; `half_length` is how far along the other horizontal axis
-    the grasp may slide and stay on the region.
+    the grasp may slide and stay on the region. `turns` are other closing directions (radians added
+    to `closing_yaw`) across which the region is as wide: a hex nut's other pairs of flats, a square
+    case's other pair of sides; a retry can take them when the fingers met a neighbour.
     """
 
     center: tuple[float, float, float]
     closing_yaw: float
     width: float
     half_length: float
+    turns: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,7 @@ def _tape_measure(width: float) -> tuple[list[Part], GraspRegion]:
         box("clip", (0.6 * width, 0.15 * width, 0.006), (-0.05 * width, 0, h + 0.003), "steel"),
         box("tape_tip", (0.008, 0.5 * width, 0.004), (s + 0.004, -0.1 * width, 0.006), "steel"),
     ]
-    grasp = GraspRegion((0, 0, h / 2), math.pi / 2, width, 0.01)
+    grasp = GraspRegion((0, 0, h / 2), math.pi / 2, width, 0.01, turns=(math.pi / 2,))
     return parts, grasp
 
 
@@ -211,7 +214,7 @@ def _nut(across_flats: float) -> tuple[list[Part], GraspRegion]:
     t = 0.5 * across_flats  # ISO 4032 nuts are about half as tall as they are wide
     r = across_flats / math.sqrt(3)
     parts = [prism("body", polygon(6, r), t, (0, 0, t / 2), "steel")]
-    grasp = GraspRegion((0, 0, t / 2), math.pi / 2, across_flats, 0.002)
+    grasp = GraspRegion((0, 0, t / 2), math.pi / 2, across_flats, 0.002, turns=(math.pi / 3, -math.pi / 3))
     return parts, grasp
 
 
